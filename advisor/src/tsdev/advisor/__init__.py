@@ -1,0 +1,1 @@
+"""Finding-to-patch-to-pull-request advisor will live here."""

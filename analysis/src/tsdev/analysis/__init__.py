@@ -1,0 +1,1 @@
+"""Detectors, seasonality, forecasting and the analysis job runner will live here."""

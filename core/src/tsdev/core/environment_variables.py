@@ -1,0 +1,80 @@
+"""Every environment variable tsdev reads, declared once.
+
+Settings read only these names (see :mod:`tsdev.core.settings`). Precedence is: explicit CLI flag or
+argument, then the variable, then the documented default.
+"""
+
+TSDEV_DATA_DIR = "TSDEV_DATA_DIR"
+"""Directory for tsdev's own files (the embedded ClickHouse store among them).
+
+Default: the user's data directory, for example ``~/.local/share/tsdev`` on Linux."""
+
+TSDEV_CLICKHOUSE_URL = "TSDEV_CLICKHOUSE_URL"
+"""ClickHouse DSN. ``chdb:///path`` runs the ClickHouse engine in-process (embedded mode);
+``http://user:password@host:8123`` or ``https://...`` uses a ClickHouse server.
+
+Default: ``chdb:///<data dir>/clickhouse``."""
+
+TSDEV_CLICKHOUSE_DATABASE = "TSDEV_CLICKHOUSE_DATABASE"
+"""Database that holds the OpenTelemetry and tsdev tables. Default: ``otel``."""
+
+TSDEV_TRACES_TTL_DAYS = "TSDEV_TRACES_TTL_DAYS"
+"""Retention of spans, in days (0 keeps them forever). Default: 7."""
+
+TSDEV_LOGS_TTL_DAYS = "TSDEV_LOGS_TTL_DAYS"
+"""Retention of log records, in days (0 keeps them forever). Default: 7."""
+
+TSDEV_METRICS_TTL_DAYS = "TSDEV_METRICS_TTL_DAYS"
+"""Retention of metric data points, in days (0 keeps them forever). Default: 30."""
+
+TSDEV_HOST = "TSDEV_HOST"
+"""Address the receivers and the API bind to. Default: ``127.0.0.1``."""
+
+TSDEV_OTLP_HTTP_PORT = "TSDEV_OTLP_HTTP_PORT"
+"""Port of the OTLP/HTTP receiver (protobuf and JSON). Default: 4318."""
+
+TSDEV_API_PORT = "TSDEV_API_PORT"
+"""Port of the HTTP API (health, version, self-metrics, search). Default: 8080."""
+
+TSDEV_MAX_REQUEST_BYTES = "TSDEV_MAX_REQUEST_BYTES"
+"""Largest OTLP request body accepted, in bytes, after decompression. Larger bodies get 413.
+Default: 67108864 (64 MiB)."""
+
+TSDEV_BATCH_MAX_ROWS = "TSDEV_BATCH_MAX_ROWS"
+"""Most rows one insert into a table may carry; concurrent requests share a batch up to this size.
+Default: 100000."""
+
+TSDEV_INGEST_TOKENS = "TSDEV_INGEST_TOKENS"
+"""Comma-separated bearer tokens accepted by the OTLP receivers. Empty (the default) disables auth."""
+
+TSDEV_API_TOKENS = "TSDEV_API_TOKENS"
+"""Comma-separated bearer tokens accepted by the HTTP API. Empty (the default) disables auth.
+Health, readiness and version endpoints never need a token."""
+
+TSDEV_LOG_LEVEL = "TSDEV_LOG_LEVEL"
+"""Level of tsdev's own structured log: debug, info, warning or error. Default: info."""
+
+TSDEV_SERVER = "TSDEV_SERVER"
+"""Base URL of the tsdev API that CLI commands talk to. Default: ``http://127.0.0.1:8080``."""
+
+TSDEV_TOKEN = "TSDEV_TOKEN"
+"""Bearer token the CLI sends to the API. Default: none."""
+
+ALL = [
+    TSDEV_DATA_DIR,
+    TSDEV_CLICKHOUSE_URL,
+    TSDEV_CLICKHOUSE_DATABASE,
+    TSDEV_TRACES_TTL_DAYS,
+    TSDEV_LOGS_TTL_DAYS,
+    TSDEV_METRICS_TTL_DAYS,
+    TSDEV_HOST,
+    TSDEV_OTLP_HTTP_PORT,
+    TSDEV_API_PORT,
+    TSDEV_MAX_REQUEST_BYTES,
+    TSDEV_BATCH_MAX_ROWS,
+    TSDEV_INGEST_TOKENS,
+    TSDEV_API_TOKENS,
+    TSDEV_LOG_LEVEL,
+    TSDEV_SERVER,
+    TSDEV_TOKEN,
+]

@@ -1,0 +1,71 @@
+"""tsdev's configuration: one typed object built from flags, ``TSDEV_*`` variables and defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("tsdev", appauthor=False))
+
+
+def _split_tokens(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(token.strip() for token in value.split(",") if token.strip())
+    return value
+
+
+class Settings(BaseSettings):
+    """Every field maps to the variable ``TSDEV_<FIELD NAME>`` listed in
+    :mod:`tsdev.core.environment_variables`; CLI flags override them."""
+
+    model_config = SettingsConfigDict(env_prefix="TSDEV_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    clickhouse_url: str = ""
+    clickhouse_database: str = Field(default="otel", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    traces_ttl_days: int = Field(default=7, ge=0)
+    logs_ttl_days: int = Field(default=7, ge=0)
+    metrics_ttl_days: int = Field(default=30, ge=0)
+    host: str = "127.0.0.1"
+    otlp_http_port: int = Field(default=4318, ge=0, le=65535)
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    max_request_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    batch_max_rows: int = Field(default=100_000, gt=0)
+    ingest_tokens: Annotated[tuple[str, ...], NoDecode] = ()
+    api_tokens: Annotated[tuple[str, ...], NoDecode] = ()
+    log_level: LogLevel = "info"
+
+    _split_ingest = field_validator("ingest_tokens", "api_tokens", mode="before")(_split_tokens)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def effective_clickhouse_url(self) -> str:
+        """The configured DSN, or the embedded store inside the data directory."""
+        return self.clickhouse_url or f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+    def __repr__(self) -> str:  # tokens never reach logs or tracebacks
+        shown = self.model_dump(exclude={"ingest_tokens", "api_tokens"})
+        shown["ingest_tokens"] = f"<{len(self.ingest_tokens)} tokens>"
+        shown["api_tokens"] = f"<{len(self.api_tokens)} tokens>"
+        return f"Settings({shown})"
+
+    __str__ = __repr__
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, with explicit values (CLI flags) taking precedence; ``None``
+    values are treated as "not given"."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})

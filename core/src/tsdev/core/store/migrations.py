@@ -1,0 +1,272 @@
+"""Versioned, idempotent schema migrations, applied in order at start.
+
+Each statement is a template with ``{db}`` (the configured database) and, for tables with retention,
+``{ttl}`` (the TTL clause built from settings, empty when retention is off). Every statement is safe to
+run again (``IF NOT EXISTS``), so two receivers starting at once against one server cannot conflict;
+the applied version is recorded in ``tsdev_schema_version``.
+
+A statement may be a tuple of alternatives: the first one the server accepts wins. This is how the
+log body index uses ClickHouse's ``text`` index where the server has it and a token bloom filter on
+older servers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Signal = Literal["traces", "logs", "metrics"]
+Statement = str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableDDL:
+    """``CREATE`` for one table, with the signal whose retention applies and its time column."""
+
+    name: str
+    statement: Statement
+    signal: Signal | None = None
+    ttl_column: str = ""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    tables: tuple[TableDDL, ...]
+
+
+_MAP = "Map(LowCardinality(String), String)"
+
+_ATTRIBUTE_INDEXES = """
+    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1"""
+
+_TRACES = f"""
+CREATE TABLE IF NOT EXISTS {{db}}.otel_traces (
+    Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    ParentSpanId String CODEC(ZSTD(1)),
+    TraceState String CODEC(ZSTD(1)),
+    SpanName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    ResourceAttributes {_MAP} CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion String CODEC(ZSTD(1)),
+    SpanAttributes {_MAP} CODEC(ZSTD(1)),
+    Duration UInt64 CODEC(ZSTD(1)),
+    StatusCode LowCardinality(String) CODEC(ZSTD(1)),
+    StatusMessage String CODEC(ZSTD(1)),
+    Events Nested (
+        Timestamp DateTime64(9),
+        Name LowCardinality(String),
+        Attributes {_MAP}
+    ) CODEC(ZSTD(1)),
+    Links Nested (
+        TraceId String,
+        SpanId String,
+        TraceState String,
+        Attributes {_MAP}
+    ) CODEC(ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,{_ATTRIBUTE_INDEXES},
+    INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_duration Duration TYPE minmax GRANULARITY 1
+) ENGINE = MergeTree
+PARTITION BY toDate(Timestamp)
+ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
+{{ttl}}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
+"""
+
+_TRACE_ID_TS = """
+CREATE TABLE IF NOT EXISTS {db}.otel_traces_trace_id_ts (
+    TraceId String CODEC(ZSTD(1)),
+    Start SimpleAggregateFunction(min, DateTime) CODEC(ZSTD(1)),
+    End SimpleAggregateFunction(max, DateTime) CODEC(ZSTD(1))
+) ENGINE = AggregatingMergeTree
+PARTITION BY toStartOfWeek(Start)
+ORDER BY (TraceId)
+{ttl}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
+"""
+
+_TRACE_ID_TS_MV = """
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.otel_traces_trace_id_ts_mv
+TO {db}.otel_traces_trace_id_ts
+AS SELECT
+    TraceId,
+    min(Timestamp) AS Start,
+    max(Timestamp) AS End
+FROM {db}.otel_traces
+WHERE TraceId != ''
+GROUP BY TraceId
+"""
+
+
+def _logs(body_index: str) -> str:
+    return f"""
+CREATE TABLE IF NOT EXISTS {{db}}.otel_logs (
+    Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    TimestampTime DateTime DEFAULT toDateTime(Timestamp),
+    TraceId String CODEC(ZSTD(1)),
+    SpanId String CODEC(ZSTD(1)),
+    TraceFlags UInt8,
+    SeverityText LowCardinality(String) CODEC(ZSTD(1)),
+    SeverityNumber UInt8,
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    Body String CODEC(ZSTD(1)),
+    ResourceSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+    ResourceAttributes {_MAP} CODEC(ZSTD(1)),
+    ScopeSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion LowCardinality(String) CODEC(ZSTD(1)),
+    ScopeAttributes {_MAP} CODEC(ZSTD(1)),
+    LogAttributes {_MAP} CODEC(ZSTD(1)),
+    EventName String CODEC(ZSTD(1)),
+    INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,{_ATTRIBUTE_INDEXES},
+    INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_scope_attr_value mapValues(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_log_attr_key mapKeys(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_log_attr_value mapValues(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    {body_index}
+) ENGINE = MergeTree
+PARTITION BY toDate(TimestampTime)
+ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)
+{{ttl}}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
+"""
+
+
+_LOGS = (
+    _logs("INDEX idx_lower_body lower(Body) TYPE text(tokenizer = 'splitByNonAlpha')"),
+    _logs("INDEX idx_lower_body lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 1"),
+)
+
+_EXEMPLARS = f"""
+    Exemplars Nested (
+        FilteredAttributes {_MAP},
+        TimeUnix DateTime64(9),
+        Value Float64,
+        SpanId String,
+        TraceId String
+    ) CODEC(ZSTD(1)),"""
+
+
+def _metric_table(name: str, value_columns: str) -> str:
+    return f"""
+CREATE TABLE IF NOT EXISTS {{db}}.{name} (
+    ResourceAttributes {_MAP} CODEC(ZSTD(1)),
+    ResourceSchemaUrl String CODEC(ZSTD(1)),
+    ScopeName String CODEC(ZSTD(1)),
+    ScopeVersion String CODEC(ZSTD(1)),
+    ScopeAttributes {_MAP} CODEC(ZSTD(1)),
+    ScopeDroppedAttrCount UInt32 CODEC(ZSTD(1)),
+    ScopeSchemaUrl String CODEC(ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    MetricName String CODEC(ZSTD(1)),
+    MetricDescription String CODEC(ZSTD(1)),
+    MetricUnit String CODEC(ZSTD(1)),
+    Attributes {_MAP} CODEC(ZSTD(1)),
+    StartTimeUnix DateTime64(9) CODEC(Delta, ZSTD(1)),
+    TimeUnix DateTime64(9) CODEC(Delta, ZSTD(1)),{value_columns}
+    INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_scope_attr_value mapValues(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_attr_key mapKeys(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_attr_value mapValues(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = MergeTree
+PARTITION BY toDate(TimeUnix)
+ORDER BY (ServiceName, MetricName, toStartOfHour(TimeUnix), cityHash64(Attributes), TimeUnix)
+{{ttl}}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
+"""
+
+
+_GAUGE = _metric_table(
+    "otel_metrics_gauge",
+    f"""
+    Value Float64 CODEC(ZSTD(1)),
+    Flags UInt32 CODEC(ZSTD(1)),{_EXEMPLARS}""",
+)
+_SUM = _metric_table(
+    "otel_metrics_sum",
+    f"""
+    Value Float64 CODEC(ZSTD(1)),
+    Flags UInt32 CODEC(ZSTD(1)),{_EXEMPLARS}
+    AggregationTemporality Int32 CODEC(ZSTD(1)),
+    IsMonotonic Boolean CODEC(Delta, ZSTD(1)),""",
+)
+_HISTOGRAM = _metric_table(
+    "otel_metrics_histogram",
+    f"""
+    Count UInt64 CODEC(Delta, ZSTD(1)),
+    Sum Float64 CODEC(ZSTD(1)),
+    BucketCounts Array(UInt64) CODEC(ZSTD(1)),
+    ExplicitBounds Array(Float64) CODEC(ZSTD(1)),{_EXEMPLARS}
+    Flags UInt32 CODEC(ZSTD(1)),
+    Min Float64 CODEC(ZSTD(1)),
+    Max Float64 CODEC(ZSTD(1)),
+    AggregationTemporality Int32 CODEC(ZSTD(1)),""",
+)
+_EXP_HISTOGRAM = _metric_table(
+    "otel_metrics_exp_histogram",
+    f"""
+    Count UInt64 CODEC(Delta, ZSTD(1)),
+    Sum Float64 CODEC(ZSTD(1)),
+    Scale Int32 CODEC(ZSTD(1)),
+    ZeroCount UInt64 CODEC(ZSTD(1)),
+    PositiveOffset Int32 CODEC(ZSTD(1)),
+    PositiveBucketCounts Array(UInt64) CODEC(ZSTD(1)),
+    NegativeOffset Int32 CODEC(ZSTD(1)),
+    NegativeBucketCounts Array(UInt64) CODEC(ZSTD(1)),{_EXEMPLARS}
+    Flags UInt32 CODEC(ZSTD(1)),
+    Min Float64 CODEC(ZSTD(1)),
+    Max Float64 CODEC(ZSTD(1)),
+    AggregationTemporality Int32 CODEC(ZSTD(1)),""",
+)
+_SUMMARY = _metric_table(
+    "otel_metrics_summary",
+    """
+    Count UInt64 CODEC(Delta, ZSTD(1)),
+    Sum Float64 CODEC(ZSTD(1)),
+    ValueAtQuantiles Nested (
+        Quantile Float64,
+        Value Float64
+    ) CODEC(ZSTD(1)),
+    Flags UInt32 CODEC(ZSTD(1)),""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        version=1,
+        description="OpenTelemetry traces, trace-id lookup, logs and the five metric tables",
+        tables=(
+            TableDDL("otel_traces", _TRACES, "traces", "toDateTime(Timestamp)"),
+            TableDDL("otel_traces_trace_id_ts", _TRACE_ID_TS, "traces", "toDateTime(Start)"),
+            TableDDL("otel_traces_trace_id_ts_mv", _TRACE_ID_TS_MV),
+            TableDDL("otel_logs", _LOGS, "logs", "TimestampTime"),
+            TableDDL("otel_metrics_gauge", _GAUGE, "metrics", "toDateTime(TimeUnix)"),
+            TableDDL("otel_metrics_sum", _SUM, "metrics", "toDateTime(TimeUnix)"),
+            TableDDL("otel_metrics_histogram", _HISTOGRAM, "metrics", "toDateTime(TimeUnix)"),
+            TableDDL("otel_metrics_exp_histogram", _EXP_HISTOGRAM, "metrics", "toDateTime(TimeUnix)"),
+            TableDDL("otel_metrics_summary", _SUMMARY, "metrics", "toDateTime(TimeUnix)"),
+        ),
+    ),
+)
+
+SCHEMA_VERSION_DDL = """
+CREATE TABLE IF NOT EXISTS {db}.tsdev_schema_version (
+    Version UInt32,
+    Description String,
+    AppliedAt DateTime64(3) DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree
+ORDER BY Version
+"""
+
+
+def ttl_clause(column: str, days: int) -> str:
+    return f"TTL {column} + toIntervalDay({days})" if days > 0 else ""

@@ -1,0 +1,1 @@
+"""OTLP receivers, decoding to columns and the batching writer."""

@@ -1,0 +1,1 @@
+"""Deploy pipeline and the predictive autoscaler for Kubernetes will live here."""
