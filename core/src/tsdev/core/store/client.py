@@ -71,6 +71,12 @@ class Store:
         store.migrate(retention or Retention())
         return store
 
+    def with_database(self, database: str) -> Store:
+        """A store on the same connection (and lock) that uses another database."""
+        sibling = Store(self._client, database, self.url)
+        sibling._lock = self._lock
+        return sibling
+
     def table(self, name: str) -> str:
         """The qualified name of a table in tsdev's database."""
         return f"{self.database}.{name}"
