@@ -1,0 +1,120 @@
+"""The batching writer: group commit of concurrent requests, acknowledged only once stored.
+
+Requests hand their decoded rows to :meth:`BatchWriter.write` and wait. One task takes everything
+that queued up while the previous insert ran (up to ``max_rows``), merges it per table and inserts each
+table once. So under load inserts grow large by themselves, and an idle server adds no delay. A
+request's future resolves only after every table it touched is committed; if an insert fails, the
+requests in that batch get the error and nothing of theirs is acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from tsdev.core.store import Store
+from tsdev.ingest.decode import TableRows
+from tsdev.ingest.telemetry import IngestMetrics
+
+logger = logging.getLogger(__name__)
+
+
+class WriterClosed(RuntimeError):
+    """The writer is shutting down and takes no more rows."""
+
+
+@dataclass
+class _Pending:
+    rows: list[TableRows]
+    done: asyncio.Future[None]
+    num_rows: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.num_rows = sum(table_rows.num_rows for table_rows in self.rows)
+
+
+class BatchWriter:
+    def __init__(self, store: Store, metrics: IngestMetrics, max_rows: int = 100_000) -> None:
+        self._store = store
+        self._metrics = metrics
+        self._max_rows = max_rows
+        self._queue: list[_Pending] = []
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="tsdev-batch-writer")
+
+    async def write(self, rows: list[TableRows]) -> None:
+        """Return once ``rows`` are committed; raise the store's error if they could not be."""
+        rows = [table_rows for table_rows in rows if table_rows.num_rows]
+        if not rows:
+            return
+        if self._closing:
+            raise WriterClosed("server is shutting down")
+        pending = _Pending(rows, asyncio.get_running_loop().create_future())
+        self._queue.append(pending)
+        self._wakeup.set()
+        await pending.done
+
+    async def close(self) -> None:
+        """Commit everything already queued, then stop."""
+        self._closing = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+
+    def _take_batch(self) -> list[_Pending]:
+        batch: list[_Pending] = []
+        total = 0
+        while self._queue and (not batch or total + self._queue[0].num_rows <= self._max_rows):
+            pending = self._queue.pop(0)
+            batch.append(pending)
+            total += pending.num_rows
+        return batch
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                if self._closing:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            batch = self._take_batch()
+            failed_tables = await asyncio.to_thread(self._commit, batch)
+            for pending in batch:
+                if pending.done.done():
+                    continue
+                errors = [failed_tables[r.table] for r in pending.rows if r.table in failed_tables]
+                if errors:
+                    pending.done.set_exception(errors[0])
+                else:
+                    pending.done.set_result(None)
+
+    def _commit(self, batch: list[_Pending]) -> dict[str, Exception]:
+        """Insert the batch, one insert per table; return the tables that failed and why."""
+        merged: dict[str, TableRows] = {}
+        for pending in batch:
+            for table_rows in pending.rows:
+                target = merged.get(table_rows.table)
+                if target is None:
+                    target = merged[table_rows.table] = TableRows(table_rows.table, table_rows.schema)
+                target.extend(table_rows)
+        failed: dict[str, Exception] = {}
+        for table, table_rows in merged.items():
+            started = time.perf_counter()
+            try:
+                self._store.insert_arrow(table, table_rows.to_arrow())
+            except Exception as exc:
+                logger.error("insert into %s failed (%s rows): %s", table, table_rows.num_rows, exc)
+                self._metrics.batches.labels(table, "error").inc()
+                failed[table] = exc
+                continue
+            self._metrics.flush_seconds.observe(time.perf_counter() - started)
+            self._metrics.batches.labels(table, "ok").inc()
+            self._metrics.rows.labels(table).inc(table_rows.num_rows)
+        return failed

@@ -1,0 +1,37 @@
+"""The ``tsdev`` entry point."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from typing import Annotated
+
+import typer
+
+from tsdev.cli import serve
+
+app = typer.Typer(
+    name="tsdev",
+    help="Observability that acts: OTLP ingest into ClickHouse, search, analysis and scaling.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("serve")(serve.serve)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(version("tsdev"))
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
+    ] = False,
+) -> None:
+    """tsdev command line."""
+
+
+def run() -> None:
+    app()

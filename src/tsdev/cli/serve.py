@@ -1,0 +1,49 @@
+"""``tsdev serve``: receivers, API and jobs in one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tsdev.cli.output import EXIT_USAGE, abort
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind [env: TSDEV_HOST; default 127.0.0.1]")] = None,
+    otlp_http_port: Annotated[
+        int | None, typer.Option("--otlp-http-port", help="OTLP/HTTP port [env: TSDEV_OTLP_HTTP_PORT; default 4318]")
+    ] = None,
+    api_port: Annotated[int | None, typer.Option(help="HTTP API port [env: TSDEV_API_PORT; default 8080]")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data directory [env: TSDEV_DATA_DIR; default: the user data dir]")
+    ] = None,
+    clickhouse_url: Annotated[
+        str | None,
+        typer.Option(help="ClickHouse DSN, chdb:///path or http://host:8123 [env: TSDEV_CLICKHOUSE_URL]"),
+    ] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="debug, info, warning or error [env: TSDEV_LOG_LEVEL; default info]")
+    ] = None,
+) -> None:
+    """Run tsdev: OTLP/HTTP receiver and HTTP API, storing into ClickHouse (embedded chDB by default)."""
+    from pydantic import ValidationError
+
+    from tsdev.core.settings import load_settings
+    from tsdev.core.store import StoreError
+    from tsdev.server.logging import configure_logging
+    from tsdev.server.serve import serve as run_server
+
+    try:
+        settings = load_settings(
+            host=host, otlp_http_port=otlp_http_port, api_port=api_port, data_dir=data_dir,
+            clickhouse_url=clickhouse_url, log_level=log_level,
+        )
+    except ValidationError as exc:
+        abort(f"invalid setting: {exc}", EXIT_USAGE)
+    configure_logging(settings.log_level)
+    try:
+        run_server(settings)
+    except StoreError as exc:
+        abort(str(exc))

@@ -1,0 +1,26 @@
+"""The HTTP API on port 8080: health and self-metrics, and the versioned ``/api/v1``."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from tsdev.server.api.deps import require_token
+from tsdev.server.api.routes import health
+from tsdev.server.runtime import Runtime
+
+API_V1 = "/api/v1"
+
+
+def create_api(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="tsdev",
+        version=version("tsdev"),
+        description="Search, findings, forecasts and scaling decisions over OpenTelemetry data.",
+    )
+    app.state.runtime = runtime
+    app.include_router(health.router)
+    v1 = APIRouter(prefix=API_V1, dependencies=[Depends(require_token)])
+    app.include_router(v1)
+    return app

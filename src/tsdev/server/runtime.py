@@ -1,0 +1,50 @@
+"""What a running server holds: settings, the store, the writer and self-metrics."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from tsdev.core.settings import Settings
+from tsdev.core.store import Store
+from tsdev.core.store.client import Retention, redact_dsn
+from tsdev.ingest.telemetry import IngestMetrics
+from tsdev.ingest.writer import BatchWriter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    metrics: IngestMetrics = field(default_factory=IngestMetrics)
+    writer: BatchWriter = field(init=False)
+    ready: bool = False
+
+    def __post_init__(self) -> None:
+        self.writer = BatchWriter(self.store, self.metrics, max_rows=self.settings.batch_max_rows)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        """Connect to the store and migrate it (blocking: call before serving)."""
+        url = settings.effective_clickhouse_url
+        if url.startswith("chdb:"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = Store.connect(
+            url,
+            settings.clickhouse_database,
+            Retention(settings.traces_ttl_days, settings.logs_ttl_days, settings.metrics_ttl_days),
+        )
+        logger.info("store ready at %s, database %s", redact_dsn(url), settings.clickhouse_database)
+        return cls(settings, store)
+
+    async def start(self) -> None:
+        self.writer.start()
+        self.ready = True
+
+    async def stop(self) -> None:
+        """Commit what is pending, then close the store."""
+        self.ready = False
+        await self.writer.close()
+        self.store.close()
