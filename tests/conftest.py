@@ -10,11 +10,15 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tsdev.core.store import Store
 from tsdev.core.store.client import Retention
+
+if TYPE_CHECKING:
+    from tests.support.server import InProcessServer
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -34,9 +38,21 @@ def embedded_store(session_store_dir: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def fresh_store(embedded_store: Store) -> Iterator[Store]:
-    """A store on the session's engine with a database of its own, migrated and empty."""
+    """A store on the session's engine with a database of its own, migrated and empty.
+
+    Retention is off so that fixed example data from years ago is kept."""
     database = f"t_{uuid.uuid4().hex[:12]}"
     store = embedded_store.with_database(database)
-    store.migrate(Retention())
+    store.migrate(Retention(traces_days=0, logs_days=0, metrics_days=0))
     yield store
     store.command(f"DROP DATABASE IF EXISTS {database}")
+
+
+@pytest.fixture
+def server(fresh_store: Store) -> Iterator["InProcessServer"]:
+    """tsdev's receivers and API, in-process, writing to ``fresh_store``."""
+    from tests.support.server import InProcessServer
+
+    running = InProcessServer(fresh_store).start()
+    yield running
+    running.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tsdev.core.settings import Settings
@@ -21,6 +22,7 @@ class Runtime:
     metrics: IngestMetrics = field(default_factory=IngestMetrics)
     writer: BatchWriter = field(init=False)
     ready: bool = False
+    stop_servers: Callable[[], None] = field(default=lambda: None, repr=False)
 
     def __post_init__(self) -> None:
         self.writer = BatchWriter(self.store, self.metrics, max_rows=self.settings.batch_max_rows)

@@ -53,22 +53,19 @@ def _server(app: object, settings: Settings, port: int) -> _Server:
     return _Server(config)
 
 
-async def serve_async(settings: Settings) -> None:
-    runtime = await asyncio.to_thread(Runtime.open, settings)
+async def run_servers(runtime: Runtime, *, handle_signals: bool = True) -> None:
+    """Serve the receivers and the API for ``runtime`` until a signal (or :func:`request_stop`)."""
+    settings = runtime.settings
     await runtime.start()
     servers = [
         _server(build_receiver_app(runtime), settings, settings.otlp_http_port),
         _server(create_api(runtime), settings, settings.api_port),
     ]
-    loop = asyncio.get_running_loop()
-
-    def request_stop(signum: int) -> None:
-        logger.info("received %s, shutting down", signal.Signals(signum).name)
-        for server in servers:
-            server.should_exit = True
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, request_stop, signum)
+    runtime.stop_servers = lambda: _stop(servers)
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, _on_signal, signum, servers)
     logger.info(
         "tsdev serving OTLP/HTTP on %s:%s and the API on %s:%s",
         settings.host, settings.otlp_http_port, settings.host, settings.api_port,
@@ -79,12 +76,25 @@ async def serve_async(settings: Settings) -> None:
             if isinstance(result, BaseException):
                 logger.error("a server stopped with an error: %s", result)
         if any(not server.started for server in servers):
-            for server in servers:
-                server.should_exit = True
             raise SystemExit("could not start: is a port already in use?")
     finally:
         await runtime.stop()
         logger.info("stopped; everything acknowledged is stored")
+
+
+def _stop(servers: list[_Server]) -> None:
+    for server in servers:
+        server.should_exit = True
+
+
+def _on_signal(signum: int, servers: list[_Server]) -> None:
+    logger.info("received %s, shutting down", signal.Signals(signum).name)
+    _stop(servers)
+
+
+async def serve_async(settings: Settings) -> None:
+    runtime = await asyncio.to_thread(Runtime.open, settings)
+    await run_servers(runtime)
 
 
 def serve(settings: Settings) -> None:

@@ -100,7 +100,7 @@ class Store:
         if data.num_rows == 0:
             return
         with self._lock:
-            self._client.insert_arrow(table, data, database=self.database)
+            self._client.insert_arrow(self.table(table), data)
 
     def ping(self) -> bool:
         try:
