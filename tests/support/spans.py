@@ -1,0 +1,250 @@
+"""Span builders: small, explicit traces for detector tests and the bench corpus.
+
+``TraceBuilder`` lays spans out in milliseconds relative to the trace start and fills every column of
+the span frame (see :mod:`tsdev.analysis.spans`), so a test states only what matters to it. Ids are
+deterministic (a counter), which keeps example trace ids in asserted findings literal.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from tsdev.analysis.spans import SPAN_SCHEMA
+
+BASE_NS = 1_750_000_000_000_000_000
+"""2025-06-15T15:06:40Z: every built trace starts at or after this instant."""
+
+MS = 1_000_000
+
+_trace_counter = itertools.count(1)
+
+
+def trace_id(number: int) -> str:
+    return f"{number:032x}"
+
+
+@dataclass
+class TraceBuilder:
+    """One trace; ``start_ms`` offsets the whole trace from :data:`BASE_NS`."""
+
+    number: int = field(default_factory=lambda: next(_trace_counter))
+    start_ms: float = 0.0
+    service: str = "shop"
+    version: str = "1.0.0"
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def trace_id(self) -> str:
+        return trace_id(self.number)
+
+    def span(
+        self,
+        name: str,
+        *,
+        parent: str | None = None,
+        at_ms: float = 0.0,
+        duration_ms: float = 1.0,
+        kind: str = "Internal",
+        service: str | None = None,
+        status: str = "Unset",
+        **columns: Any,
+    ) -> str:
+        """Add a span and return its id; ``columns`` sets any other span-frame column."""
+        span_id = f"{self.number:08x}{len(self.rows) + 1:08x}"
+        start = BASE_NS + round((self.start_ms + at_ms) * MS)
+        duration = round(duration_ms * MS)
+        row: dict[str, Any] = {
+            "trace_id": self.trace_id,
+            "span_id": span_id,
+            "parent_span_id": parent or "",
+            "name": name,
+            "kind": kind,
+            "service": service or self.service,
+            "service_version": self.version,
+            "start_ns": start,
+            "end_ns": start + duration,
+            "duration_ns": duration,
+            "status": status,
+        }
+        row.update(columns)
+        self.rows.append(row)
+        return span_id
+
+    def server(self, route: str, *, duration_ms: float = 500.0, method: str = "GET", **columns: Any) -> str:
+        return self.span(
+            f"{method} {route}",
+            kind="Server",
+            duration_ms=duration_ms,
+            http_method=method,
+            http_route=route,
+            **columns,
+        )
+
+    def db(
+        self,
+        statement: str,
+        *,
+        parent: str,
+        at_ms: float,
+        duration_ms: float,
+        system: str = "postgresql",
+        **columns: Any,
+    ) -> str:
+        name = statement.split()[0].upper() if statement else "query"
+        return self.span(
+            name,
+            parent=parent,
+            at_ms=at_ms,
+            duration_ms=duration_ms,
+            kind="Client",
+            db_system=system,
+            db_statement=statement,
+            **columns,
+        )
+
+    def http(
+        self, method: str, url: str, *, parent: str, at_ms: float, duration_ms: float, **columns: Any
+    ) -> str:
+        return self.span(
+            method,
+            parent=parent,
+            at_ms=at_ms,
+            duration_ms=duration_ms,
+            kind="Client",
+            http_method=method,
+            http_url=url,
+            **columns,
+        )
+
+    def redis(self, command: str, *, parent: str, at_ms: float, duration_ms: float) -> str:
+        return self.span(
+            command.split()[0],
+            parent=parent,
+            at_ms=at_ms,
+            duration_ms=duration_ms,
+            kind="Client",
+            db_system="redis",
+            db_statement=command,
+        )
+
+
+def frame(traces: Iterable[TraceBuilder]) -> pl.DataFrame:
+    """The span frame of several traces, every column typed as :data:`SPAN_SCHEMA` says."""
+    rows = [row for trace in traces for row in trace.rows]
+    return frame_from_rows(rows)
+
+
+def frame_from_rows(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    defaults: dict[str, Any] = {
+        name: ([] if isinstance(dtype, pl.List) else "" if dtype == pl.String() else None)
+        for name, dtype in SPAN_SCHEMA.items()
+    }
+    defaults["workflow_depends_on"] = None
+    full = [{**defaults, **row} for row in rows]
+    return pl.DataFrame(full, schema=SPAN_SCHEMA)
+
+
+_NEW_NAMES: Mapping[str, str] = {
+    "db_system": "db.system.name",
+    "db_statement": "db.query.text",
+    "http_method": "http.request.method",
+    "http_url": "url.full",
+    "http_route": "http.route",
+    "server_address": "server.address",
+    "http_status": "http.response.status_code",
+    "code_function": "code.function.name",
+    "code_filepath": "code.file.path",
+    "code_lineno": "code.line.number",
+    "workflow_name": "tsdev.workflow.name",
+    "workflow_step": "tsdev.workflow.step",
+    "workflow_depends_on": "tsdev.workflow.depends_on",
+}
+OLD_NAMES: Mapping[str, str] = {
+    **_NEW_NAMES,
+    "db_system": "db.system",
+    "db_statement": "db.statement",
+    "http_method": "http.method",
+    "http_url": "http.url",
+    "http_status": "http.status_code",
+    "code_function": "code.function",
+    "code_filepath": "code.filepath",
+    "code_lineno": "code.lineno",
+}
+_MAP = pa.map_(pa.string(), pa.string())
+
+
+def _map_array(frame: pl.DataFrame, names: Mapping[str, str]) -> pa.Array:
+    """A ``Map(String, String)`` column with one entry per non-empty attribute column."""
+    entries = pl.concat_list(
+        [pl.struct(key=pl.lit(key), value=pl.col(column).cast(pl.String)) for column, key in names.items()]
+    ).list.eval(pl.element().filter(pl.element().struct.field("value").is_not_null()))
+    entries = entries.list.eval(
+        pl.element().filter(
+            (pl.element().struct.field("value") != "")
+            | (pl.element().struct.field("key") == "tsdev.workflow.depends_on")
+        )
+    )
+    lists = frame.select(entries.alias("m")).to_arrow()["m"].combine_chunks()
+    lists = lists.cast(pa.large_list(pa.struct([("key", pa.string()), ("value", pa.string())])))
+    offsets = pa.array(lists.offsets.to_numpy().astype("int32"))
+    structs = lists.values
+    return pa.MapArray.from_arrays(offsets, structs.field("key"), structs.field("value"), type=_MAP)
+
+
+def otel_arrow(spans: pl.DataFrame, *, names: Mapping[str, str] = _NEW_NAMES) -> pa.Table:
+    """The ``otel_traces`` rows (as the Collector's exporter writes them) for a span frame."""
+    n = spans.height
+    base = spans.select(
+        pl.from_epoch(pl.col("start_ns"), time_unit="ns").alias("Timestamp"),
+        pl.col("trace_id").alias("TraceId"),
+        pl.col("span_id").alias("SpanId"),
+        pl.col("parent_span_id").alias("ParentSpanId"),
+        pl.lit("").alias("TraceState"),
+        pl.col("name").alias("SpanName"),
+        pl.col("kind").alias("SpanKind"),
+        pl.col("service").alias("ServiceName"),
+        pl.lit("tests").alias("ScopeName"),
+        pl.lit("").alias("ScopeVersion"),
+        pl.col("duration_ns").cast(pl.UInt64).alias("Duration"),
+        pl.col("status").alias("StatusCode"),
+        pl.col("status_message").alias("StatusMessage"),
+    ).to_arrow()
+    resource_frame = spans.select(
+        pl.col("service").alias("service.name"), pl.col("service_version").alias("service.version")
+    )
+    resource = _map_array(
+        resource_frame, {"service.name": "service.name", "service.version": "service.version"}
+    )
+    attributes = _map_array(spans, names)
+    events = spans.select(
+        pl.col("exception_types").list.eval(pl.lit("exception")).alias("names"),
+        pl.col("exception_types").list.eval(pl.from_epoch(pl.lit(0), time_unit="ns")).alias("times"),
+    ).to_arrow()
+    exc_lists = spans.select("exception_types").to_arrow()["exception_types"].combine_chunks()
+    exc_lists = exc_lists.cast(pa.large_list(pa.string()))
+    exc_offsets = pa.array(exc_lists.offsets.to_numpy().astype("int32"))
+    one_entry = pa.array(range(len(exc_lists.values) + 1), type=pa.int32())
+    event_attrs = pa.MapArray.from_arrays(
+        one_entry,
+        pa.array(["exception.type"] * len(exc_lists.values), type=pa.string()),
+        exc_lists.values.cast(pa.string()),
+        type=_MAP,
+    )
+    empty_lists = pa.array([[] for _ in range(n)], type=pa.list_(pa.string()))
+    columns = {name: base[name] for name in base.column_names}
+    columns["ResourceAttributes"] = resource
+    columns["SpanAttributes"] = attributes
+    columns["Events.Timestamp"] = events["times"]
+    columns["Events.Name"] = events["names"]
+    columns["Events.Attributes"] = pa.ListArray.from_arrays(exc_offsets, event_attrs)
+    columns["Links.TraceId"] = empty_lists
+    columns["Links.SpanId"] = empty_lists
+    columns["Links.TraceState"] = empty_lists
+    columns["Links.Attributes"] = pa.array([[] for _ in range(n)], type=pa.list_(_MAP))
+    return pa.table(columns)
