@@ -248,3 +248,89 @@ def otel_arrow(spans: pl.DataFrame, *, names: Mapping[str, str] = _NEW_NAMES) ->
     columns["Links.TraceState"] = empty_lists
     columns["Links.Attributes"] = pa.array([[] for _ in range(n)], type=pa.list_(_MAP))
     return pa.table(columns)
+
+
+# -- labelled scenarios: shared by the detector tests and the bench corpus ----------------------------
+
+
+def orders_loop(
+    number: int,
+    *,
+    repeats: int = 6,
+    each_ms: float = 12.0,
+    concurrent: bool = False,
+    system: str = "postgresql",
+    start_ms: float | None = None,
+) -> TraceBuilder:
+    """``GET /orders``: one query for the orders, then one query per order (an N+1 when repeats >= 5)."""
+    trace = TraceBuilder(number=number, start_ms=number * 1000.0 if start_ms is None else start_ms)
+    root = trace.server("/orders", duration_ms=20.0 + repeats * (each_ms + 1))
+    trace.db("SELECT id FROM orders WHERE user_id = 7", parent=root, at_ms=1, duration_ms=5)
+    for i in range(repeats):
+        at = 10.0 if concurrent else 10.0 + i * (each_ms + 1)
+        if system == "redis":
+            trace.redis(f"GET order:{i}", parent=root, at_ms=at, duration_ms=each_ms)
+        else:
+            trace.db(
+                f"SELECT * FROM items WHERE order_id = {i}", parent=root, at_ms=at, duration_ms=each_ms,
+                system=system, code_function="load_items", code_filepath="shop/orders.py", code_lineno=40,
+            )  # fmt: skip
+    return trace
+
+
+def orders_without_loop(number: int) -> TraceBuilder:
+    trace = TraceBuilder(number=number, start_ms=number * 1000.0)
+    trace.server("/orders", duration_ms=20.0)
+    return trace
+
+
+def graphql_loop(number: int, *, items: int = 4, each_ms: float = 10.0) -> TraceBuilder:
+    """``POST /graphql``: a resolver per post, each loading the author and the comments."""
+    trace = TraceBuilder(number=number, start_ms=number * 1000.0)
+    root = trace.server("/graphql", method="POST", duration_ms=20.0 + items * (3 * each_ms))
+    trace.db("SELECT * FROM posts LIMIT 4", parent=root, at_ms=1, duration_ms=5)
+    for i in range(items):
+        at = 10 + i * 3 * each_ms
+        resolver = trace.span("Post.author", parent=root, at_ms=at, duration_ms=2.8 * each_ms)
+        trace.db(f"SELECT * FROM users WHERE id = {i}", parent=resolver, at_ms=at + 1, duration_ms=each_ms)
+        trace.db(
+            f"SELECT * FROM comments WHERE post_id = {i}", parent=resolver, at_ms=at + 1 + each_ms + 0.5,
+            duration_ms=each_ms,
+        )  # fmt: skip
+    return trace
+
+
+def http_loop(number: int, *, repeats: int = 8) -> TraceBuilder:
+    """``GET /cart``: one inventory call per cart line."""
+    trace = TraceBuilder(number=number, start_ms=number * 1000.0, service="cart")
+    root = trace.server("/cart", duration_ms=200.0)
+    for i in range(repeats):
+        trace.http(
+            "GET", f"http://inventory:8080/items/{1000 + i}?fields=stock", parent=root, at_ms=5 + i * 21,
+            duration_ms=20,
+        )  # fmt: skip
+    return trace
+
+
+def query_waterfall(number: int) -> TraceBuilder:
+    """Near miss: six different statements one after another (slow, but not a loop)."""
+    trace = TraceBuilder(number=number, start_ms=number * 1000.0)
+    root = trace.server("/dashboard", duration_ms=200.0)
+    for i, table in enumerate(("users", "orders", "items", "payments", "shipments", "reviews")):
+        trace.db(f"SELECT * FROM {table} WHERE user_id = 7", parent=root, at_ms=1 + i * 21, duration_ms=20)
+    return trace
+
+
+def loop_noise(number: int) -> TraceBuilder:
+    """Near miss: repeated spans the loop detectors must ignore (connection, fetch, truncated)."""
+    trace = TraceBuilder(number=number, start_ms=number * 1000.0)
+    root = trace.server("/report", duration_ms=400.0)
+    for i in range(8):
+        trace.span(
+            "connect", parent=root, at_ms=1 + i * 40, duration_ms=10, kind="Client", db_system="postgresql"
+        )
+        trace.span("cursor.fetchmany", parent=root, at_ms=12 + i * 40, duration_ms=10, kind="Client",
+                   db_system="postgresql")  # fmt: skip
+        trace.db(f"SELECT * FROM big WHERE id = {i} AND payload = 'aaaa...", parent=root, at_ms=23 + i * 40,
+                 duration_ms=15)  # fmt: skip
+    return trace

@@ -1,0 +1,308 @@
+"""``n_plus_one``: the same call made once per item instead of once per list.
+
+::
+
+    GET /orders ───────────────────────────────────────────────  (parent)
+      SELECT * FROM orders WHERE user_id = ?   ───                (source)
+      SELECT * FROM items WHERE order_id = ?       ─              (repeat 1)
+      SELECT * FROM items WHERE order_id = ?        ─             (repeat 2)
+      ...                                              ─ ─ ─      (repeat 5+)
+
+Single-call loops: under one parent, at least ``min_repeats`` calls with the same normalized
+operation whose combined time (the union of their intervals, so concurrent repeats count once) is
+at least ``min_total_ms``. Multi-call loops (ORMs and GraphQL resolvers): under one service entry
+span, a sequence of ``min_pattern_calls``..``max_pattern_calls`` different calls repeated at least
+``min_pattern_repeats`` times in a row, e.g. ``(author, comments) x N``; reported as the same kind
+with the pattern in the evidence. Cache commands, connection and cursor-fetch spans, transaction
+control and truncated statements never count, and a repeat of exactly the same read (same text,
+same values) is left to the ``cacheable`` detector, since batching cannot help it.
+
+Findings aggregate per (service, parent operation, repeated operation or pattern). Evidence:
+``traces_affected``, ``traces_total`` (traces that ran the parent operation), ``share_of_traces``,
+``occurrences``, ``repeats_per_trace_p50``/``_max``, ``repeat_time_ms_p50``/``_p95``,
+``saving_ms_p50``, ``call_type``, ``source_operation`` (the call just before the first repeat, the
+usual origin of the list), ``pattern`` (multi-call loops only), ``code_location`` when the spans
+carry ``code.*`` attributes, ``example_trace_ids`` (the costliest occurrences first).
+
+Saving: a batched call does about the work of one iteration, so an occurrence saves
+``repeat time x (1 - 1/repeats)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from tsdev.analysis.detectors.base import (
+    Detector,
+    examples,
+    ms,
+    per_hour,
+    top_value,
+    traces_per_operation,
+)
+from tsdev.analysis.findings import Finding, severity_for
+from tsdev.analysis.fingerprint import fingerprint
+from tsdev.analysis.normalize import sql_has_placeholders_expr
+
+_CALL_TYPES = ("db", "http", "rpc")
+_OCCURRENCE_SCHEMA: dict[str, pl.DataType] = {
+    "trace_id": pl.String(),
+    "service": pl.String(),
+    "parent_operation": pl.String(),
+    "signature": pl.String(),
+    "pattern": pl.List(pl.String()),
+    "canonical": pl.List(pl.String()),
+    "call_type": pl.String(),
+    "repeats": pl.Int64(),
+    "union_ns": pl.Int64(),
+    "source_operation": pl.String(),
+    "code_function": pl.String(),
+    "code_filepath": pl.String(),
+    "code_lineno": pl.Int32(),
+}
+
+
+@dataclass(frozen=True)
+class NPlusOneSettings:
+    min_repeats: int = 5
+    """Calls of one operation under one parent that make a loop (4 is still a coincidence)."""
+    min_total_ms: float = 50.0
+    """Union of the repeats' intervals below which a loop is not worth a change."""
+    min_pattern_calls: int = 2
+    max_pattern_calls: int = 8
+    """Length range of a repeated multi-call sequence."""
+    min_pattern_repeats: int = 3
+    """Back-to-back repetitions of a multi-call sequence that make a loop."""
+
+
+class NPlusOneDetector(Detector[NPlusOneSettings]):
+    kind = "n_plus_one"
+
+    @classmethod
+    def default_settings(cls) -> NPlusOneSettings:
+        return NPlusOneSettings()
+
+    def detect(self, spans: pl.DataFrame, window_s: float) -> list[Finding]:
+        calls = spans.filter(
+            pl.col("call_type").is_in(_CALL_TYPES) & ~pl.col("excluded_call") & (pl.col("parent_row") >= 0)
+        ).select(
+            "row", "trace_id", "service", "parent_row", "parent_name", "entry_row", "entry_name", "operation",
+            "call_type", "start_ns", "end_ns", "duration_ns", "db_statement", "db_parameters", "http_url",
+            "code_function", "code_filepath", "code_lineno",
+        )  # fmt: skip
+        if calls.is_empty():
+            return []
+        patterns, covered = self._patterns(calls)
+        singles = self._singles(calls.filter(~pl.col("row").is_in(covered.implode())))
+        occurrences = pl.concat([singles, patterns]).filter(
+            pl.col("union_ns") >= round(self.settings.min_total_ms * 1e6)
+        )
+        if occurrences.is_empty():
+            return []
+        return _findings(occurrences, traces_per_operation(spans), window_s)
+
+    def _singles(self, calls: pl.DataFrame) -> pl.DataFrame:
+        keys = ["trace_id", "parent_row", "operation"]
+        ordered = calls.sort([*keys, "start_ns"])
+        covered_until = pl.col("end_ns").cum_max().shift(1).over(keys)
+        added = (
+            pl.col("end_ns")
+            - pl.max_horizontal(pl.col("start_ns"), covered_until.fill_null(pl.col("start_ns")))
+        ).clip(lower_bound=0)
+        groups = (
+            ordered.with_columns(
+                added=added, read_key=pl.concat_str("db_statement", "db_parameters", "http_url")
+            )
+            .group_by(keys)
+            .agg(
+                pl.col("service").first(),
+                pl.col("parent_name").first().alias("parent_operation"),
+                pl.col("call_type").first(),
+                pl.len().cast(pl.Int64).alias("repeats"),
+                pl.col("added").sum().cast(pl.Int64).alias("union_ns"),
+                pl.col("start_ns").min().alias("first_start_ns"),
+                pl.col("read_key").n_unique().alias("distinct_reads"),
+                pl.col("db_statement").first(),
+                pl.col("code_function").first(),
+                pl.col("code_filepath").first(),
+                pl.col("code_lineno").first(),
+            )
+            .filter(
+                (pl.col("repeats") >= self.settings.min_repeats)
+                & (pl.col("union_ns") >= round(self.settings.min_total_ms * 1e6))
+            )
+        )
+        # One read repeated verbatim (values known, not bound elsewhere) is a memoization case.
+        same_read = (pl.col("distinct_reads") == 1) & ~sql_has_placeholders_expr(pl.col("db_statement"))
+        groups = groups.filter(~same_read).sort("first_start_ns")
+        sources = (
+            calls.select(
+                "trace_id", "parent_row", "start_ns", pl.col("operation").alias("source_operation")
+            ).sort("start_ns")
+        )  # fmt: skip
+        with_source = groups.join_asof(
+            sources, left_on="first_start_ns", right_on="start_ns", by=["trace_id", "parent_row"],
+            strategy="backward", allow_exact_matches=False, check_sortedness=False,
+        )  # fmt: skip
+        return with_source.select(
+            "trace_id", "service", "parent_operation",
+            pl.col("operation").alias("signature"),
+            pl.lit(None, dtype=pl.List(pl.String)).alias("pattern"),
+            pl.concat_list("operation").alias("canonical"),
+            "call_type", "repeats", "union_ns",
+            pl.col("source_operation").fill_null(""),
+            "code_function", "code_filepath", "code_lineno",
+        )  # fmt: skip
+
+    def _patterns(self, calls: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+        """Periodic runs of distinct calls under one entry span, found by comparing each call with
+        the call ``k`` positions later for every period ``k``; only run starts are inspected in
+        Python, and there are as many of those as there are loops."""
+        settings = self.settings
+        seq = calls.sort(["entry_row", "start_ns", "row"])
+        ops = seq["operation"].hash().to_numpy()
+        group = seq["entry_row"].to_numpy()
+        starts_ns = seq["start_ns"].to_numpy()
+        ends_ns = seq["end_ns"].to_numpy()
+        n = seq.height
+        covered = np.zeros(n, dtype=bool)
+        rows: list[dict[str, Any]] = []
+        for k in range(settings.min_pattern_calls, settings.max_pattern_calls + 1):
+            if n <= k:
+                break
+            same = np.zeros(n, dtype=np.int8)
+            same[:-k] = (ops[:-k] == ops[k:]) & (group[:-k] == group[k:])
+            edges = np.diff(np.concatenate(([0], same, [0])))
+            run_starts = np.flatnonzero(edges == 1)
+            run_lengths = np.flatnonzero(edges == -1) - run_starts
+            wanted = run_lengths >= (settings.min_pattern_repeats - 1) * k
+            for start, length in zip(run_starts[wanted], run_lengths[wanted], strict=True):
+                repeats = (int(length) + k) // k
+                stop = int(start) + repeats * k
+                if covered[start:stop].any() or len(set(ops[start : start + k].tolist())) != k:
+                    continue
+                covered[start:stop] = True
+                rows.append(_pattern_occurrence(seq, int(start), stop, k, repeats, starts_ns, ends_ns))
+        occurrences = pl.DataFrame(rows, schema=_OCCURRENCE_SCHEMA)
+        return occurrences, seq.filter(pl.Series(covered))["row"]
+
+
+def _pattern_occurrence(
+    seq: pl.DataFrame, start: int, stop: int, k: int, repeats: int, starts_ns: Any, ends_ns: Any
+) -> dict[str, Any]:
+    first = seq.row(start, named=True)
+    pattern = seq["operation"][start : start + k].to_list()
+    rotations = [tuple(pattern[i:] + pattern[:i]) for i in range(k)]
+    canonical = list(min(rotations))  # the fingerprint must not depend on where the loop was entered
+    before = start - 1
+    source = ""
+    if before >= 0 and seq["entry_row"][before] == first["entry_row"]:
+        source = str(seq["operation"][before])
+    begin, end = starts_ns[start:stop], ends_ns[start:stop]
+    covered_until = np.concatenate(([begin[0]], np.maximum.accumulate(end)[:-1]))
+    union = int(np.sum(np.clip(end - np.maximum(begin, covered_until), 0, None)))
+    return {
+        "trace_id": first["trace_id"],
+        "service": first["service"],
+        "parent_operation": first["entry_name"],
+        "signature": " -> ".join(canonical),
+        "pattern": pattern,
+        "canonical": canonical,
+        "call_type": "pattern",
+        "repeats": repeats,
+        "union_ns": union,
+        "source_operation": source,
+        "code_function": first["code_function"],
+        "code_filepath": first["code_filepath"],
+        "code_lineno": first["code_lineno"],
+    }
+
+
+def _findings(occurrences: pl.DataFrame, totals: pl.DataFrame, window_s: float) -> list[Finding]:
+    saving = pl.col("union_ns") * (1.0 - 1.0 / pl.col("repeats"))
+    stats = (
+        occurrences.with_columns(saving_ns=saving)
+        .sort(["union_ns", "trace_id"], descending=[True, False])
+        .group_by("service", "parent_operation", "signature", maintain_order=True)
+        .agg(
+            pl.col("pattern").first(),
+            pl.col("canonical").first(),
+            pl.col("call_type").first(),
+            pl.col("trace_id").n_unique().alias("traces_affected"),
+            pl.len().alias("occurrences"),
+            pl.col("repeats").median().alias("repeats_p50"),
+            pl.col("repeats").max().alias("repeats_max"),
+            pl.col("union_ns").median().alias("union_p50"),
+            pl.col("union_ns").quantile(0.95, interpolation="nearest").alias("union_p95"),
+            pl.col("saving_ns").median().alias("saving_p50"),
+            pl.col("saving_ns").sum().alias("saving_total"),
+            top_value(pl.col("source_operation").replace("", None)).alias("source_operation"),
+            pl.col("trace_id").head(20).alias("trace_ids"),
+            pl.col("code_function").filter(pl.col("code_function") != "").first(),
+            pl.col("code_filepath").filter(pl.col("code_filepath") != "").first(),
+            pl.col("code_lineno").drop_nulls().first(),
+        )
+        .join(totals, left_on=["service", "parent_operation"], right_on=["service", "name"], how="left")
+    )
+    return [_finding(row, window_s) for row in stats.iter_rows(named=True)]
+
+
+def _finding(row: dict[str, Any], window_s: float) -> Finding:
+    total = max(int(row["traces_total"] or 0), int(row["traces_affected"]))
+    share = row["traces_affected"] / total
+    pattern = row["pattern"]
+    operations = tuple(row["canonical"])
+    evidence: dict[str, Any] = {
+        "traces_affected": row["traces_affected"],
+        "traces_total": total,
+        "share_of_traces": round(share, 4),
+        "occurrences": row["occurrences"],
+        "repeats_per_trace_p50": row["repeats_p50"],
+        "repeats_per_trace_max": row["repeats_max"],
+        "repeat_time_ms_p50": ms(row["union_p50"]),
+        "repeat_time_ms_p95": ms(row["union_p95"]),
+        "saving_ms_p50": ms(row["saving_p50"]),
+        "call_type": row["call_type"],
+        "source_operation": row["source_operation"],
+        "example_trace_ids": examples(row["trace_ids"]),
+    }
+    if pattern is not None:
+        evidence["pattern"] = list(pattern)
+    if row["code_function"] or row["code_filepath"]:
+        evidence["code_location"] = {
+            "function": row["code_function"] or "",
+            "filepath": row["code_filepath"] or "",
+            "lineno": row["code_lineno"],
+        }
+    if pattern is not None:
+        repeats = f"~{row['repeats_p50']:g} times"
+        title = f"{len(pattern)} calls repeated per item {repeats} in {row['parent_operation']}"
+        change = (
+            "Each item triggers the same sequence of calls: load the related data for all items at once "
+            "(eager-load the relations, or a dataloader that batches each call across items)."
+        )
+    elif row["call_type"] == "db":
+        title = f"N+1 query in {row['parent_operation']}: {row['signature']} ~{row['repeats_p50']:g} times"
+        change = (
+            "Fetch all rows in one query (WHERE ... IN (...) or a join) or eager-load the relation, "
+            "instead of one query per item."
+        )
+    else:
+        title = f"N+1 calls in {row['parent_operation']}: {row['signature']} ~{row['repeats_p50']:g} times"
+        change = "Use the service's batch endpoint (or add one) to fetch all items in one call instead of one per item."
+    return Finding(
+        kind="n_plus_one",
+        service=row["service"],
+        fingerprint=fingerprint("n_plus_one", row["service"], row["parent_operation"], operations),
+        severity=severity_for(ms(row["saving_p50"]), share),
+        title=title,
+        parent_operation=row["parent_operation"],
+        operations=operations,
+        evidence=evidence,
+        estimated_saving_ms_per_hour=per_hour(ms(row["saving_total"]), window_s),
+        suggested_change=change,
+    )
