@@ -63,17 +63,96 @@ class InsufficientHistoryError(ValueError):
 
 
 class Forecaster(ABC):
-    """Base of every forecaster: validation, working resolution, events, gaps and intervals."""
+    """What every forecaster offers: fit, update, point forecast and quantile forecast.
+
+    Fitted subclasses set ``next_time_`` and ``step_`` (where the next forecast starts), ``conformal_``
+    (backtest residuals, or ``None``), ``sigma_``, ``floor_`` and ``nonnegative_``; ``predict`` turns
+    those into quantiles the same way for single models and for the automatic combination.
+    """
 
     name: ClassVar[str]
+    quantiles: Sequence[float]
+    next_time_: np.datetime64
+    step_: np.timedelta64
+    conformal_: ConformalTable | None
+    sigma_: float
+    floor_: float
+    nonnegative_: bool
+    fitted_at_: datetime
+
+    @abstractmethod
+    def fit(self, y: RegularSeries | pl.DataFrame, X: Sequence[Event] | None = None) -> Self:  # noqa: N803
+        """Fit on a regular series; ``X`` holds declared events (past ones and upcoming ones)."""
+
+    @abstractmethod
+    def update(self, y_new: npt.ArrayLike | RegularSeries | pl.DataFrame) -> Self:
+        """Append observations that follow the fitted history; parameters stay as fitted."""
+
+    @abstractmethod
+    def predict_mean(self, h: int) -> FloatArray:
+        """Point forecast of the next ``h`` native steps, declared events applied."""
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments, as scikit-learn's ``get_params(deep=False)``."""
+        names = [
+            p.name
+            for cls in type(self).__mro__
+            if "__init__" in vars(cls) and cls is not object
+            for p in inspect.signature(vars(cls)["__init__"]).parameters.values()
+            if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self")
+        ]
+        return {name: getattr(self, name) for name in dict.fromkeys(names)}
+
+    def clone(self, **overrides: Any) -> Self:
+        """A new, unfitted forecaster with the same arguments except ``overrides``."""
+        return type(self)(**{**self.get_params(), **overrides})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    @property
+    def label(self) -> str:
+        """Name of this configuration in results and reports (``seasonal_naive_weekly``)."""
+        return self.name
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "next_time_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
+
+    def predict(self, h: int | timedelta, quantiles: Sequence[float] | None = None) -> pl.DataFrame:
+        """Forecast ``h`` steps (or a duration) ahead: ``timestamp``, ``mean`` and quantile columns."""
+        self._check_fitted()
+        steps = h if isinstance(h, int) else max(1, round(h / to_timedelta(self.step_)))
+        if steps < 1:
+            raise ValueError("horizon must be at least one step")
+        qs = validate_quantiles(self.quantiles if quantiles is None else quantiles)
+        mean = self.predict_mean(steps)
+        return forecast_frame(self.next_time_, self.step_, mean, self._quantiles(mean, qs), qs)
+
+    def _quantiles(self, mean: FloatArray, qs: Sequence[float]) -> FloatArray:
+        if self.conformal_ is not None:
+            out = conformal_quantiles(mean, self.conformal_, qs)
+        else:
+            out = gaussian_quantiles(mean, self.sigma_, qs, UNCALIBRATED_INFLATION)
+        return np.maximum(out, 0.0) if self.nonnegative_ else out
+
+    @property
+    def calibrated(self) -> bool:
+        """Whether the intervals come from a backtest (else they are the deliberately wide fallback)."""
+        self._check_fitted()
+        return self.conformal_ is not None
+
+
+class ModelForecaster(Forecaster):
+    """A single model: validation, working resolution, events, gaps and calibration around hooks."""
 
     def __init__(
         self,
         *,
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
         calibration_horizon: timedelta = DAY,
-        calibration_origins: int = 48,
-        origin_every: timedelta = timedelta(hours=1),
+        calibration_origins: int = 56,
+        origin_every: timedelta = timedelta(hours=3),
         history: timedelta | None = timedelta(weeks=8),
         max_points_per_day: int = 288,
     ) -> None:
@@ -106,35 +185,9 @@ class Forecaster(ABC):
         """Whether this model learns declared events itself instead of having them divided out."""
         return False
 
-    # ---- parameters --------------------------------------------------------------------------
-
-    def get_params(self) -> dict[str, Any]:
-        """Constructor arguments, as scikit-learn's ``get_params(deep=False)``."""
-        names = [
-            p.name
-            for cls in type(self).__mro__
-            if "__init__" in vars(cls) and cls is not object
-            for p in inspect.signature(vars(cls)["__init__"]).parameters.values()
-            if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self")
-        ]
-        return {name: getattr(self, name) for name in dict.fromkeys(names)}
-
-    def clone(self, **overrides: Any) -> Self:
-        """A new, unfitted forecaster with the same arguments except ``overrides``."""
-        return type(self)(**{**self.get_params(), **overrides})
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
-
-    @property
-    def label(self) -> str:
-        """Name of this configuration in results and reports (``seasonal_naive_weekly``)."""
-        return self.name
-
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def fit(self, y: RegularSeries | pl.DataFrame, X: Sequence[Event] | None = None) -> Self:  # noqa: N803
-        """Fit on a regular series; ``X`` holds declared events (past ones and upcoming ones)."""
         series = as_series(y)
         if self.history is not None:
             series = series.tail(self.history)
@@ -151,7 +204,7 @@ class Forecaster(ABC):
         stride = series.points(self.origin_every)
         min_points = series.points(self._min_history())
         origins = min(self.calibration_origins, (len(series) - min_points - horizon) // stride + 1)
-        self.conformal_: ConformalTable | None = None
+        self.conformal_ = None
         if origins >= MIN_CALIBRATION_ORIGINS:
             split = len(series) - horizon - (origins - 1) * stride
             self._start(series.slice(0, split))
@@ -183,15 +236,11 @@ class Forecaster(ABC):
             return np.ones(timestamps.shape[0])
         return multipliers(self.events_, timestamps)
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "next_time_"):
-            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
-
     def update(self, y_new: npt.ArrayLike | RegularSeries | pl.DataFrame) -> Self:
-        """Append observations that follow the fitted history; parameters stay as fitted.
+        """Extend the state; plain arrays are taken to start right after the last point seen.
 
-        Plain arrays are taken to start right after the last point seen; a series or frame is placed
-        by its timestamps (points already seen are skipped, a jump is treated as a gap).
+        A series or frame is placed by its timestamps (points already seen are skipped, a jump is
+        treated as a gap).
         """
         self._check_fitted()
         if isinstance(y_new, RegularSeries | pl.DataFrame):
@@ -222,36 +271,12 @@ class Forecaster(ABC):
         return self
 
     def predict_mean(self, h: int) -> FloatArray:
-        """Point forecast of the next ``h`` native steps, declared events applied."""
         self._check_fitted()
         done = self.pending_.size
         work = self._forecast_points(math.ceil((done + h) / self.factor_))
         mean = np.repeat(work, self.factor_)[done : done + h]
         mean = mean * self._multipliers(self.next_time_ + np.arange(h) * self.step_)
         return np.maximum(mean, 0.0) if self.nonnegative_ else mean
-
-    def predict(self, h: int | timedelta, quantiles: Sequence[float] | None = None) -> pl.DataFrame:
-        """Forecast ``h`` steps (or a duration) ahead: ``timestamp``, ``mean`` and quantile columns."""
-        self._check_fitted()
-        steps = h if isinstance(h, int) else max(1, round(h / to_timedelta(self.step_)))
-        if steps < 1:
-            raise ValueError("horizon must be at least one step")
-        qs = validate_quantiles(self.quantiles if quantiles is None else quantiles)
-        mean = self.predict_mean(steps)
-        return forecast_frame(self.next_time_, self.step_, mean, self._quantiles(mean, qs), qs)
-
-    def _quantiles(self, mean: FloatArray, qs: Sequence[float]) -> FloatArray:
-        if self.conformal_ is not None:
-            out = conformal_quantiles(mean, self.conformal_, qs)
-        else:
-            out = gaussian_quantiles(mean, self.sigma_, qs, UNCALIBRATED_INFLATION)
-        return np.maximum(out, 0.0) if self.nonnegative_ else out
-
-    @property
-    def calibrated(self) -> bool:
-        """Whether the intervals come from a backtest (else they are the deliberately wide fallback)."""
-        self._check_fitted()
-        return self.conformal_ is not None
 
 
 def forecast_frame(

@@ -16,11 +16,11 @@ import numpy as np
 from tsdev.analysis.forecast._series import DAY, FloatArray, to_timedelta
 from tsdev.analysis.forecast._smoothing import SmoothingState
 from tsdev.analysis.forecast._statsmodels import fit_exponential_smoothing
-from tsdev.analysis.forecast.base import Forecaster
+from tsdev.analysis.forecast.base import ModelForecaster
 from tsdev.analysis.forecast.intervals import DEFAULT_QUANTILES
 
 
-class HoltWintersForecaster(Forecaster):
+class HoltWintersForecaster(ModelForecaster):
     """Additive Holt-Winters with a daily season and an optionally damped additive trend."""
 
     name = "holt_winters"
@@ -32,8 +32,8 @@ class HoltWintersForecaster(Forecaster):
         damped: bool = True,
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
         calibration_horizon: timedelta = DAY,
-        calibration_origins: int = 48,
-        origin_every: timedelta = timedelta(hours=1),
+        calibration_origins: int = 56,
+        origin_every: timedelta = timedelta(hours=3),
         history: timedelta | None = timedelta(weeks=4),
         max_points_per_day: int = 288,
     ) -> None:

@@ -12,7 +12,7 @@ narrow at night (traffic noise grows with traffic) without collapsing to zero wh
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 
 import numpy as np
@@ -39,7 +39,7 @@ def scale_of(mean: FloatArray, floor: float) -> FloatArray:
     return np.abs(mean) + floor
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ConformalTable:
     """Scaled residuals (actual minus forecast, divided by ``scale_of``) per lead time.
 
@@ -49,6 +49,7 @@ class ConformalTable:
 
     residuals: FloatArray
     floor: float
+    _cache: dict[tuple[tuple[float, ...], int], FloatArray] = field(default_factory=dict, repr=False)
 
     def offsets(self, quantiles: Sequence[float], h: int) -> FloatArray:
         """Scaled quantile offsets, shape ``(h, len(quantiles))``.
@@ -56,6 +57,9 @@ class ConformalTable:
         Neighbouring leads are pooled (a window growing with the lead) because a few dozen origins
         per lead make the extreme quantiles noisy, and errors at lead 40 and 44 are alike.
         """
+        key = (tuple(quantiles), h)
+        if key in self._cache:
+            return self._cache[key]
         horizon = self.residuals.shape[1]
         qs = np.asarray(quantiles)
         out = np.empty((h, qs.size))
@@ -68,6 +72,7 @@ class ConformalTable:
                 sample = window[np.isfinite(window)]
                 cache[lead] = np.quantile(sample, qs) if sample.size else np.zeros(qs.size, dtype=np.float64)
             out[k] = cache[lead]
+        self._cache[key] = out
         return out
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from tsdev.analysis.forecast._series import DAY, WEEK, FloatArray, to_timedelta
 from tsdev.analysis.forecast._smoothing import SmoothingState
 from tsdev.analysis.forecast._statsmodels import ArimaState, fit_exponential_smoothing, mstl
-from tsdev.analysis.forecast.base import Forecaster
+from tsdev.analysis.forecast.base import ModelForecaster
 from tsdev.analysis.forecast.intervals import DEFAULT_QUANTILES
 
 Remainder = Literal["ets", "arima"]
@@ -25,8 +25,11 @@ Remainder = Literal["ets", "arima"]
 WEEKLY_MIN_HISTORY = 2 * WEEK
 """A weekly component is fitted only with two full weeks; from one week it would be pure noise."""
 
+ARIMA_FIT_DAYS = 14
+"""The ARIMA likelihood costs time in proportion to length; two weeks pin down a remainder model."""
 
-class MSTLForecaster(Forecaster):
+
+class MSTLForecaster(ModelForecaster):
     """Daily (and, with two weeks of history, weekly) seasonal profiles plus a remainder model."""
 
     name = "mstl"
@@ -38,8 +41,8 @@ class MSTLForecaster(Forecaster):
         arima_order: tuple[int, int, int] = (2, 1, 1),
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
         calibration_horizon: timedelta = DAY,
-        calibration_origins: int = 48,
-        origin_every: timedelta = timedelta(hours=1),
+        calibration_origins: int = 56,
+        origin_every: timedelta = timedelta(hours=3),
         history: timedelta | None = timedelta(weeks=8),
         max_points_per_day: int = 288,
     ) -> None:
@@ -87,7 +90,7 @@ class MSTLForecaster(Forecaster):
             params = fit_exponential_smoothing(adjusted, None, trend=True, damped=True)
             self.state_ = SmoothingState(params, adjusted)
         else:
-            self.state_ = ArimaState(adjusted, self.arima_order)
+            self.state_ = ArimaState(adjusted[-ARIMA_FIT_DAYS * day :], self.arima_order)
 
     def _seasonal(self, h: int) -> FloatArray:
         index = self.t_ + np.arange(h)

@@ -13,13 +13,13 @@ from typing import Literal
 import numpy as np
 
 from tsdev.analysis.forecast._series import DAY, WEEK, FloatArray, to_timedelta
-from tsdev.analysis.forecast.base import Forecaster
+from tsdev.analysis.forecast.base import ModelForecaster
 from tsdev.analysis.forecast.intervals import DEFAULT_QUANTILES
 
 Season = Literal["daily", "weekly"]
 
 
-class SeasonalNaiveForecaster(Forecaster):
+class SeasonalNaiveForecaster(ModelForecaster):
     """Repeat the last full season (a day or a week)."""
 
     name = "seasonal_naive"
@@ -30,8 +30,8 @@ class SeasonalNaiveForecaster(Forecaster):
         *,
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
         calibration_horizon: timedelta = DAY,
-        calibration_origins: int = 48,
-        origin_every: timedelta = timedelta(hours=1),
+        calibration_origins: int = 56,
+        origin_every: timedelta = timedelta(hours=3),
         history: timedelta | None = timedelta(weeks=3),
         max_points_per_day: int = 288,
     ) -> None:
