@@ -49,7 +49,7 @@ def fresh_store(embedded_store: Store) -> Iterator[Store]:
 
 
 @pytest.fixture
-def server(fresh_store: Store) -> Iterator["InProcessServer"]:
+def server(fresh_store: Store) -> Iterator[InProcessServer]:
     """tsdev's receivers and API, in-process, writing to ``fresh_store``."""
     from tests.support.server import InProcessServer
 

@@ -15,18 +15,21 @@ from typing import Any
 
 import httpx
 
+from tests.support.ports import free_port
 from tsdev.core.settings import Settings
 from tsdev.core.store import Store
 from tsdev.server.runtime import Runtime
 from tsdev.server.serve import run_servers
-from tests.support.ports import free_port
 
 
 class InProcessServer:
     def __init__(self, store: Store, **settings: Any) -> None:
         self.settings = Settings(
-            host="127.0.0.1", otlp_http_port=free_port(), api_port=free_port(),
-            clickhouse_database=store.database, **settings,
+            host="127.0.0.1",
+            otlp_http_port=free_port(),
+            api_port=free_port(),
+            clickhouse_database=store.database,
+            **settings,
         )
         self.store = store
         self.runtime = Runtime(self.settings, _Unclosable(store))  # type: ignore[arg-type]

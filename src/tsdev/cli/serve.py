@@ -11,11 +11,16 @@ from tsdev.cli.output import EXIT_USAGE, abort
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to bind [env: TSDEV_HOST; default 127.0.0.1]")] = None,
-    otlp_http_port: Annotated[
-        int | None, typer.Option("--otlp-http-port", help="OTLP/HTTP port [env: TSDEV_OTLP_HTTP_PORT; default 4318]")
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind [env: TSDEV_HOST; default 127.0.0.1]")
     ] = None,
-    api_port: Annotated[int | None, typer.Option(help="HTTP API port [env: TSDEV_API_PORT; default 8080]")] = None,
+    otlp_http_port: Annotated[
+        int | None,
+        typer.Option("--otlp-http-port", help="OTLP/HTTP port [env: TSDEV_OTLP_HTTP_PORT; default 4318]"),
+    ] = None,
+    api_port: Annotated[
+        int | None, typer.Option(help="HTTP API port [env: TSDEV_API_PORT; default 8080]")
+    ] = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Data directory [env: TSDEV_DATA_DIR; default: the user data dir]")
     ] = None,
@@ -37,8 +42,12 @@ def serve(
 
     try:
         settings = load_settings(
-            host=host, otlp_http_port=otlp_http_port, api_port=api_port, data_dir=data_dir,
-            clickhouse_url=clickhouse_url, log_level=log_level,
+            host=host,
+            otlp_http_port=otlp_http_port,
+            api_port=api_port,
+            data_dir=data_dir,
+            clickhouse_url=clickhouse_url,
+            log_level=log_level,
         )
     except ValidationError as exc:
         abort(f"invalid setting: {exc}", EXIT_USAGE)

@@ -68,7 +68,10 @@ async def run_servers(runtime: Runtime, *, handle_signals: bool = True) -> None:
             loop.add_signal_handler(signum, _on_signal, signum, servers)
     logger.info(
         "tsdev serving OTLP/HTTP on %s:%s and the API on %s:%s",
-        settings.host, settings.otlp_http_port, settings.host, settings.api_port,
+        settings.host,
+        settings.otlp_http_port,
+        settings.host,
+        settings.api_port,
     )
     try:
         results = await asyncio.gather(*(server.serve() for server in servers), return_exceptions=True)

@@ -57,7 +57,7 @@ TSDEV_LOG_LEVEL = "TSDEV_LOG_LEVEL"
 TSDEV_SERVER = "TSDEV_SERVER"
 """Base URL of the tsdev API that CLI commands talk to. Default: ``http://127.0.0.1:8080``."""
 
-TSDEV_TOKEN = "TSDEV_TOKEN"
+TSDEV_TOKEN = "TSDEV_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """Bearer token the CLI sends to the API. Default: none."""
 
 ALL = [

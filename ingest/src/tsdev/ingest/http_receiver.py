@@ -41,16 +41,24 @@ def _encode(message: Message, content_type: str) -> bytes:
     return message.SerializeToString()
 
 
-def _status_response(http_status: int, code: int, message: str, content_type: str,
-                     headers: dict[str, str] | None = None) -> Response:
+def _status_response(
+    http_status: int, code: int, message: str, content_type: str, headers: dict[str, str] | None = None
+) -> Response:
     status = status_pb2.Status(code=code, message=message)
-    return Response(_encode(status, content_type), status_code=http_status, media_type=content_type,
-                    headers=headers)
+    return Response(
+        _encode(status, content_type), status_code=http_status, media_type=content_type, headers=headers
+    )
 
 
 class OtlpHttpReceiver:
-    def __init__(self, writer: BatchWriter, metrics: IngestMetrics, *, max_request_bytes: int,
-                 tokens: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        writer: BatchWriter,
+        metrics: IngestMetrics,
+        *,
+        max_request_bytes: int,
+        tokens: tuple[str, ...] = (),
+    ) -> None:
         self._writer = writer
         self._metrics = metrics
         self._max_request_bytes = max_request_bytes
@@ -77,13 +85,20 @@ class OtlpHttpReceiver:
         try:
             if not token_allowed(request.headers.get("authorization"), self._tokens):
                 outcome = "unauthorized"
-                return _status_response(401, code_pb2.UNAUTHENTICATED, "missing or invalid bearer token",
-                                        reply_type, {"WWW-Authenticate": "Bearer"})
+                return _status_response(
+                    401,
+                    code_pb2.UNAUTHENTICATED,
+                    "missing or invalid bearer token",
+                    reply_type,
+                    {"WWW-Authenticate": "Bearer"},
+                )
             if media_type not in (PROTOBUF, JSON):
                 outcome = "unsupported_media_type"
                 return _status_response(
-                    415, code_pb2.INVALID_ARGUMENT,
-                    f"unsupported Content-Type {media_type or '(none)'!r}; use {PROTOBUF} or {JSON}", JSON,
+                    415,
+                    code_pb2.INVALID_ARGUMENT,
+                    f"unsupported Content-Type {media_type or '(none)'!r}; use {PROTOBUF} or {JSON}",
+                    JSON,
                 )
             try:
                 body = await read_limited(request.stream(), self._max_request_bytes)
@@ -108,14 +123,18 @@ class OtlpHttpReceiver:
                 outcome = "unavailable"
                 logger.warning("could not store %s request: %s", signal.name, exc)
                 return _status_response(
-                    503, code_pb2.UNAVAILABLE, "the store could not commit the data; retry later",
-                    reply_type, {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                    503,
+                    code_pb2.UNAVAILABLE,
+                    "the store could not commit the data; retry later",
+                    reply_type,
+                    {"Retry-After": str(RETRY_AFTER_SECONDS)},
                 )
             self._metrics.items.labels(signal.name).inc(decoded.accepted)
             if decoded.rejected:
                 self._metrics.rejected.labels(signal.name).inc(decoded.rejected)
-                logger.info("%s request: %s items refused: %s", signal.name, decoded.rejected,
-                            decoded.error_message)
+                logger.info(
+                    "%s request: %s items refused: %s", signal.name, decoded.rejected, decoded.error_message
+                )
             outcome = "partial" if decoded.rejected else "ok"
             return Response(_encode(signal.response(decoded), reply_type), media_type=reply_type)
         finally:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,15 +83,15 @@ class Store:
 
     # -- statements -------------------------------------------------------------------------------
 
-    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> Any:
+    def command(self, sql: str, parameters: dict[str, Any] | None = None) -> Any:
         with self._lock:
             return self._client.command(sql, parameters=parameters)
 
-    def query_rows(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def query_rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         with self._lock:
-            return list(self._client.query(sql, parameters=parameters).result_rows)
+            return [tuple(row) for row in self._client.query(sql, parameters=parameters).result_rows]
 
-    def query_arrow(self, sql: str, parameters: Mapping[str, Any] | None = None) -> pa.Table:
+    def query_arrow(self, sql: str, parameters: dict[str, Any] | None = None) -> pa.Table:
         with self._lock:
             return self._client.query_arrow(sql, parameters=parameters)
 
@@ -116,7 +116,8 @@ class Store:
     # -- schema -----------------------------------------------------------------------------------
 
     def schema_version(self) -> int:
-        rows = self.query_rows(f"SELECT max(Version) FROM {self.table(SCHEMA_VERSION)}")
+        # Identifiers here are validated at construction; values are always bound parameters.
+        rows = self.query_rows(f"SELECT max(Version) FROM {self.table(SCHEMA_VERSION)}")  # noqa: S608
         return int(rows[0][0]) if rows else 0
 
     def migrate(self, retention: Retention, migrations: Sequence[Migration] = MIGRATIONS) -> None:
@@ -133,7 +134,7 @@ class Store:
                 ttl = ttl_clause(ddl.ttl_column, retention.days(ddl.signal)) if ddl.signal else ""
                 self._execute_first_accepted(ddl.statement, ttl)
             self.command(
-                f"INSERT INTO {self.table(SCHEMA_VERSION)} (Version, Description) VALUES "
+                f"INSERT INTO {self.table(SCHEMA_VERSION)} (Version, Description) VALUES "  # noqa: S608
                 "({version:UInt32}, {description:String})",
                 {"version": migration.version, "description": migration.description},
             )

@@ -94,7 +94,9 @@ def _exemplars(points_exemplars: Any) -> dict[str, list[Any]]:
         "Exemplars.FilteredAttributes": [attributes(e.filtered_attributes) for e in points_exemplars],
         "Exemplars.TimeUnix": [clamp_ns(e.time_unix_nano) for e in points_exemplars],
         "Exemplars.Value": [_number(e) for e in points_exemplars],
-        "Exemplars.SpanId": [optional_id(e.span_id, SPAN_ID_BYTES, "exemplar span_id") for e in points_exemplars],
+        "Exemplars.SpanId": [
+            optional_id(e.span_id, SPAN_ID_BYTES, "exemplar span_id") for e in points_exemplars
+        ],
         "Exemplars.TraceId": [
             optional_id(e.trace_id, TRACE_ID_BYTES, "exemplar trace_id") for e in points_exemplars
         ],

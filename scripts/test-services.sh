@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond Python packages, where this machine allows it.
+# Tests that need a component skip with the reason when it is absent, except under CI=true, where
+# they fail: so in CI everything listed here must install.
+set -euo pipefail
+
+need_apt=()
+# (Redis, the Kubernetes API server build and Node are added here as the suite comes to need them.)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "note: cannot install ${need_apt[*]} (not root or no apt-get); tests needing them will skip" >&2
+  fi
+fi
