@@ -334,3 +334,55 @@ def loop_noise(number: int) -> TraceBuilder:
         trace.db(f"SELECT * FROM big WHERE id = {i} AND payload = 'aaaa...", parent=root, at_ms=23 + i * 40,
                  duration_ms=15)  # fmt: skip
     return trace
+
+
+def charge_calls(
+    first: int,
+    *,
+    runs: int = 200,
+    fail_every: int = 20,
+    failure: str = "timeout",
+    layout: str = "interleaved",
+    retry: bool = False,
+    workflow: bool = False,
+    method: str = "POST",
+) -> list[TraceBuilder]:
+    """``POST /checkout`` calling the payment service, failing now and then.
+
+    ``layout``: ``interleaved`` (every ``fail_every``-th run fails), ``outage`` (the same number of
+    failures in one streak) or ``always``. ``failure``: ``timeout`` (an exception event), ``503``
+    (a gateway status) or ``bug`` (a ``ValueError``). ``retry`` adds a second, successful attempt
+    after each failure; ``workflow`` makes the call a ``charge`` step of a ``checkout`` workflow.
+    """
+    failures = runs // fail_every
+    traces = []
+    for i in range(runs):
+        trace = TraceBuilder(number=first + i, start_ms=(first + i) * 1000.0, service="checkout")
+        if layout == "always":
+            fails = True
+        elif layout == "outage":
+            fails = runs // 2 <= i < runs // 2 + failures
+        else:
+            fails = i % fail_every == fail_every // 2
+        root = trace.server("/checkout", method="POST", duration_ms=400.0)
+        parent = root
+        if workflow:
+            parent = trace.span("charge", parent=root, at_ms=1, duration_ms=300, workflow_step="charge",
+                                status="Error" if fails and not retry else "Unset")  # fmt: skip
+        error: dict[str, Any] = {}
+        if fails:
+            error = {"status": "Error"}
+            if failure == "timeout":
+                error |= {"status_message": "read timed out", "exception_types": ["httpx.ReadTimeout"]}
+            elif failure == "503":
+                error |= {"http_status": 503, "status_message": "Service Unavailable"}
+            else:
+                error |= {"status_message": "invalid amount", "exception_types": ["ValueError"]}
+        trace.http(method, f"https://payments/charges?order={i}", parent=parent, at_ms=2,
+                   duration_ms=250.0 if fails else 80.0, **error)  # fmt: skip
+        if fails and retry:
+            trace.http(
+                method, f"https://payments/charges?order={i}", parent=parent, at_ms=300, duration_ms=80.0
+            )
+        traces.append(trace)
+    return traces

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tsdev.analysis.detectors.base import Detector
+from tsdev.analysis.detectors.flaky_step import FlakyStepDetector, FlakyStepSettings
 from tsdev.analysis.detectors.n_plus_one import NPlusOneDetector, NPlusOneSettings
 
-DETECTORS: tuple[type[Detector[object]], ...] = (NPlusOneDetector,)  # type: ignore[assignment]
+DETECTORS: tuple[type[Detector[Any]], ...] = (NPlusOneDetector, FlakyStepDetector)
 """Every detector a job runs, in this order. Adding one is an explicit line here."""
 
-__all__ = ["DETECTORS", "Detector", "NPlusOneDetector", "NPlusOneSettings"]
+__all__ = [
+    "DETECTORS",
+    "Detector",
+    "FlakyStepDetector",
+    "FlakyStepSettings",
+    "NPlusOneDetector",
+    "NPlusOneSettings",
+]

@@ -293,7 +293,10 @@ def _finding(row: dict[str, Any], window_s: float) -> Finding:
         )
     else:
         title = f"N+1 calls in {row['parent_operation']}: {row['signature']} ~{row['repeats_p50']:g} times"
-        change = "Use the service's batch endpoint (or add one) to fetch all items in one call instead of one per item."
+        change = (
+            "Use the service's batch endpoint (or add one) to fetch all items in one call "
+            "instead of one per item."
+        )
     return Finding(
         kind="n_plus_one",
         service=row["service"],
