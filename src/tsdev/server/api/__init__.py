@@ -7,7 +7,8 @@ from importlib.metadata import version
 from fastapi import APIRouter, Depends, FastAPI
 
 from tsdev.server.api.deps import require_token
-from tsdev.server.api.routes import health
+from tsdev.server.api.errors import install_error_handlers
+from tsdev.server.api.routes import health, logs, metrics, services, traces
 from tsdev.server.runtime import Runtime
 
 API_V1 = "/api/v1"
@@ -21,6 +22,9 @@ def create_api(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.include_router(health.router)
+    install_error_handlers(app)
     v1 = APIRouter(prefix=API_V1, dependencies=[Depends(require_token)])
+    for resource in (services, traces, logs, metrics):
+        v1.include_router(resource.router)
     app.include_router(v1)
     return app

@@ -258,6 +258,64 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+_SERVICE_RED_1M = """
+CREATE TABLE IF NOT EXISTS {db}.tsdev_service_red_1m (
+    Minute DateTime CODEC(Delta(4), ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+    Requests SimpleAggregateFunction(sum, UInt64),
+    Errors SimpleAggregateFunction(sum, UInt64),
+    DurationSum SimpleAggregateFunction(sum, UInt64),
+    DurationQuantiles AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), UInt64)
+) ENGINE = AggregatingMergeTree
+PARTITION BY toDate(Minute)
+ORDER BY (ServiceName, SpanName, SpanKind, Minute)
+{ttl}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
+"""
+
+_SERVICE_RED_SELECT = """
+SELECT
+    toStartOfMinute(Timestamp) AS Minute,
+    ServiceName,
+    SpanName,
+    SpanKind,
+    count() AS Requests,
+    countIf(StatusCode = 'Error') AS Errors,
+    sum(Duration) AS DurationSum,
+    quantilesTDigestState(0.5, 0.95, 0.99)(Duration) AS DurationQuantiles
+FROM {db}.otel_traces
+"""
+
+_SERVICE_RED_1M_MV = (
+    "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.tsdev_service_red_1m_mv TO {db}.tsdev_service_red_1m AS"
+    + _SERVICE_RED_SELECT
+    + "GROUP BY Minute, ServiceName, SpanName, SpanKind"
+)
+
+# Spans stored before the view existed; skipped once the table holds anything, so a rerun after a
+# crash between the two statements cannot count spans twice.
+_SERVICE_RED_1M_BACKFILL = (
+    _SERVICE_RED_1M_MV.replace(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.tsdev_service_red_1m_mv TO", "INSERT INTO"
+    )
+    .replace("{db}.tsdev_service_red_1m AS", "{db}.tsdev_service_red_1m")
+    .replace("GROUP BY", "WHERE (SELECT count() FROM {db}.tsdev_service_red_1m) = 0 GROUP BY")
+)
+
+MIGRATIONS += (
+    Migration(
+        version=2,
+        description="Per-minute request, error and latency aggregates per service, operation and kind",
+        tables=(
+            TableDDL("tsdev_service_red_1m", _SERVICE_RED_1M, "traces", "Minute"),
+            TableDDL("tsdev_service_red_1m_backfill", _SERVICE_RED_1M_BACKFILL),
+            TableDDL("tsdev_service_red_1m_mv", _SERVICE_RED_1M_MV),
+        ),
+    ),
+)
+
 SCHEMA_VERSION_DDL = """
 CREATE TABLE IF NOT EXISTS {db}.tsdev_schema_version (
     Version UInt32,

@@ -1,0 +1,270 @@
+"""Traces: one whole trace by id, and trace search returning per-trace summaries.
+
+A trace lookup first reads the trace's time bounds from ``otel_traces_trace_id_ts`` (ordered by trace
+id, so one granule), then reads spans only inside those bounds, where the partition key and the trace
+id bloom filter leave a handful of granules. Search finds matching trace ids newest first, then
+summarizes just those traces the same way.
+"""
+
+# ruff: noqa: S608  # SQL is assembled from fixed fragments; every caller value is a bound {pN:Type}
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tsdev.core.query._sql import (
+    DEFAULT_LIMITS,
+    Params,
+    QueryLimits,
+    checked_value,
+    normalize_trace_id,
+    page_size,
+    run,
+)
+from tsdev.core.query.cursor import Cursor
+from tsdev.core.query.errors import InvalidParameterError
+from tsdev.core.query.timeparse import TimeRange
+from tsdev.core.store import Store
+from tsdev.core.store.tables import TRACE_ID_TS, TRACES
+
+StatusFilter = Literal["error", "ok"]
+
+
+@dataclass(frozen=True)
+class SpanEvent:
+    time_ns: int
+    name: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SpanLink:
+    trace_id: str
+    span_id: str
+    trace_state: str
+    attributes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Span:
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    trace_state: str
+    name: str
+    kind: str
+    service_name: str
+    start_ns: int
+    duration_ns: int
+    status_code: str
+    status_message: str
+    scope_name: str
+    scope_version: str
+    resource_attributes: dict[str, str]
+    attributes: dict[str, str]
+    events: list[SpanEvent]
+    links: list[SpanLink]
+
+
+@dataclass(frozen=True)
+class Trace:
+    trace_id: str
+    spans: list[Span]
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    trace_id: str
+    root_service: str
+    root_operation: str
+    start_ns: int
+    duration_ns: int
+    span_count: int
+    error_count: int
+    services: list[str]
+
+
+@dataclass(frozen=True)
+class TraceQuery:
+    """Every filter applies to one span: a trace matches when one of its spans passes them all."""
+
+    time_range: TimeRange
+    service: str | None = None
+    operation: str | None = None
+    span_kind: str | None = None
+    status: StatusFilter | None = None
+    min_duration_ns: int | None = None
+    max_duration_ns: int | None = None
+    attributes: list[tuple[str, str]] = field(default_factory=list)
+    resource_attributes: list[tuple[str, str]] = field(default_factory=list)
+    text: str | None = None
+    limit: int = 20
+    cursor: Cursor | None = None
+
+
+@dataclass(frozen=True)
+class TracePage:
+    traces: list[TraceSummary]
+    next_cursor: str | None
+
+
+_SPAN_COLUMNS = """
+    TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName,
+    toUnixTimestamp64Nano(Timestamp), Duration, StatusCode, StatusMessage, ScopeName, ScopeVersion,
+    ResourceAttributes, SpanAttributes,
+    arrayMap(t -> toUnixTimestamp64Nano(t), Events.Timestamp), Events.Name, Events.Attributes,
+    Links.TraceId, Links.SpanId, Links.TraceState, Links.Attributes"""
+
+
+def _span(row: tuple[Any, ...]) -> Span:
+    (trace_id, span_id, parent, state, name, kind, service, start, duration, status, message,
+     scope, scope_version, resource, attributes, ev_times, ev_names, ev_attrs,
+     link_traces, link_spans, link_states, link_attrs) = row  # fmt: skip
+    return Span(
+        trace_id=trace_id, span_id=span_id, parent_span_id=parent, trace_state=state, name=name,
+        kind=kind, service_name=service, start_ns=int(start), duration_ns=int(duration),
+        status_code=status, status_message=message, scope_name=scope, scope_version=scope_version,
+        resource_attributes=dict(resource), attributes=dict(attributes),
+        events=[SpanEvent(int(t), n, dict(a)) for t, n, a in zip(ev_times, ev_names, ev_attrs, strict=True)],
+        links=[
+            SpanLink(t, s, st, dict(a))
+            for t, s, st, a in zip(link_traces, link_spans, link_states, link_attrs, strict=True)
+        ],
+    )  # fmt: skip
+
+
+def _bounds(store: Store, ids: str) -> tuple[str, str]:
+    """SQL for the lower and upper time bound of the traces in ``ids``, from the lookup table.
+
+    The table keeps whole seconds, so the upper bound is widened by one second."""
+    lookup = store.table(TRACE_ID_TS)
+    return (
+        f"(SELECT min(Start) FROM {lookup} WHERE TraceId IN {ids})",
+        f"(SELECT max(End) + 1 FROM {lookup} WHERE TraceId IN {ids})",
+    )
+
+
+def get_trace(store: Store, trace_id: str, limits: QueryLimits = DEFAULT_LIMITS) -> Trace | None:
+    """All spans of a trace in start order, or ``None`` when no span of it is stored."""
+    params = Params()
+    ids = params.strings([normalize_trace_id(trace_id)])
+    low, high = _bounds(store, ids)
+    sql = f"""
+        SELECT {_SPAN_COLUMNS}
+        FROM {store.table(TRACES)}
+        WHERE TraceId IN {ids} AND Timestamp >= {low} AND Timestamp <= {high}
+        ORDER BY Timestamp, SpanId
+        LIMIT {params.int64(limits.max_trace_spans + 1)}"""
+    rows = run(store, sql, params, limits)
+    if not rows:
+        return None
+    truncated = len(rows) > limits.max_trace_spans
+    return Trace(
+        normalize_trace_id(trace_id), [_span(row) for row in rows[: limits.max_trace_spans]], truncated
+    )
+
+
+def _span_filters(query: TraceQuery, params: Params) -> list[str]:
+    where = [
+        f"Timestamp >= {params.nanos(query.time_range.start_ns)}",
+        f"Timestamp < {params.nanos(query.time_range.end_ns)}",
+    ]
+    if query.service:
+        where.append(f"ServiceName = {params.string(checked_value(query.service, 'service'))}")
+    if query.operation:
+        where.append(f"SpanName = {params.string(checked_value(query.operation, 'operation'))}")
+    if query.span_kind:
+        where.append(f"SpanKind = {params.string(query.span_kind)}")
+    if query.status == "error":
+        where.append("StatusCode = 'Error'")
+    elif query.status == "ok":
+        where.append("StatusCode != 'Error'")
+    if query.min_duration_ns is not None:
+        where.append(f"Duration >= {params.int64(query.min_duration_ns)}")
+    if query.max_duration_ns is not None:
+        where.append(f"Duration <= {params.int64(query.max_duration_ns)}")
+    for key, value in query.attributes:
+        where.append(f"SpanAttributes[{params.string(key)}] = {params.string(value)}")
+    for key, value in query.resource_attributes:
+        where.append(f"ResourceAttributes[{params.string(key)}] = {params.string(value)}")
+    if query.text:
+        where.append(
+            f"positionCaseInsensitiveUTF8(SpanName, {params.string(checked_value(query.text, 'q'))}) > 0"
+        )
+    return where
+
+
+def search_traces(store: Store, query: TraceQuery, limits: QueryLimits = DEFAULT_LIMITS) -> TracePage:
+    """Summaries of the traces with a span matching ``query``, newest trace first."""
+    size = page_size(query.limit, "limit", limits)
+    if (
+        query.min_duration_ns is not None
+        and query.max_duration_ns is not None
+        and query.min_duration_ns > query.max_duration_ns
+    ):
+        raise InvalidParameterError("min_duration", "must not exceed max_duration")
+    params = Params()
+    where = _span_filters(query, params)
+    having = ""
+    if query.cursor is not None:
+        having = (
+            f"HAVING (first_ns, TraceId) < ({params.int64(query.cursor.time_ns)},"
+            f" {params.string(query.cursor.tiebreak)})"
+        )
+        where.append(f"Timestamp <= {params.nanos(query.cursor.time_ns)}")
+    sql = f"""
+        SELECT TraceId, toUnixTimestamp64Nano(min(Timestamp)) AS first_ns
+        FROM {store.table(TRACES)}
+        WHERE {" AND ".join(where)}
+        GROUP BY TraceId
+        {having}
+        ORDER BY first_ns DESC, TraceId DESC
+        LIMIT {params.int64(size + 1)}"""
+    matches = run(store, sql, params, limits)
+    page, more = matches[:size], len(matches) > size
+    summaries = summarize_traces(store, [trace_id for trace_id, _ in page], limits)
+    ordered = [summaries[trace_id] for trace_id, _ in page if trace_id in summaries]
+    next_cursor = Cursor(int(page[-1][1]), page[-1][0]).encode() if more and page else None
+    return TracePage(ordered, next_cursor)
+
+
+def summarize_traces(
+    store: Store, trace_ids: list[str], limits: QueryLimits = DEFAULT_LIMITS
+) -> dict[str, TraceSummary]:
+    """Root, timing, size and error count of each trace in ``trace_ids``."""
+    if not trace_ids:
+        return {}
+    params = Params()
+    ids = params.strings(trace_ids)
+    low, high = _bounds(store, ids)
+    sql = f"""
+        SELECT
+            TraceId,
+            toUnixTimestamp64Nano(min(Timestamp)) AS start_ns,
+            max(toUnixTimestamp64Nano(Timestamp) + Duration) - start_ns,
+            count(),
+            countIf(StatusCode = 'Error'),
+            arraySort(groupUniqArray(ServiceName)),
+            if(countIf(ParentSpanId = '') > 0, argMinIf(ServiceName, Timestamp, ParentSpanId = ''),
+               argMin(ServiceName, Timestamp)),
+            if(countIf(ParentSpanId = '') > 0, argMinIf(SpanName, Timestamp, ParentSpanId = ''),
+               argMin(SpanName, Timestamp))
+        FROM {store.table(TRACES)}
+        WHERE TraceId IN {ids} AND Timestamp >= {low} AND Timestamp <= {high}
+        GROUP BY TraceId"""
+    rows = run(store, sql, params, limits)
+    return {
+        row[0]: TraceSummary(
+            trace_id=row[0],
+            start_ns=int(row[1]),
+            duration_ns=int(row[2]),
+            span_count=int(row[3]),
+            error_count=int(row[4]),
+            services=list(row[5]),
+            root_service=row[6],
+            root_operation=row[7],
+        )
+        for row in rows
+    }
