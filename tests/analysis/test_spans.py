@@ -2,7 +2,7 @@ import datetime as dt
 import time
 
 import polars as pl
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 
 from tests.support.spans import BASE_NS, OLD_NAMES, TraceBuilder, frame, otel_arrow
 from tsdev.analysis.spans import SPAN_SCHEMA, span_frame, span_select_sql

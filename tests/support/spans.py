@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 
 from tsdev.analysis.spans import SPAN_SCHEMA
 
@@ -386,3 +386,44 @@ def charge_calls(
             )
         traces.append(trace)
     return traces
+
+
+def profile_page(
+    number: int,
+    *,
+    swap: bool = False,
+    dependent: bool = False,
+    durations: tuple[float, ...] = (120.0, 100.0, 150.0),
+) -> TraceBuilder:
+    """``GET /profile``: three calls in a row that all use the request's user id.
+
+    ``swap`` runs the first two in the other order; ``dependent`` makes the second query use a value
+    the first one returned (one not in the request), the shape of a real data dependency.
+    """
+    trace = TraceBuilder(number=number, start_ms=number * 1000.0)
+    root = trace.server("/profile", duration_ms=sum(durations) + 30.0)
+    user = "SELECT * FROM users WHERE id = 42"
+    prefs = (
+        f"SELECT * FROM accounts WHERE id = {900 + number}"
+        if dependent
+        else "SELECT * FROM prefs WHERE user_id = 42"
+    )
+    first, second = (prefs, user) if swap else (user, prefs)
+    at = 5.0
+    trace.db(first, parent=root, at_ms=at, duration_ms=durations[0])
+    at += durations[0] + 2
+    trace.db(second, parent=root, at_ms=at, duration_ms=durations[1])
+    at += durations[1] + 2
+    if len(durations) > 2:
+        trace.http("GET", "http://recs:8080/users/42", parent=root, at_ms=at, duration_ms=durations[2])
+    return trace
+
+
+def report_workflow(number: int, *, declared: bool = True) -> TraceBuilder:
+    """A ``report`` workflow whose two fetch steps run one after the other."""
+    trace = TraceBuilder(number=number, start_ms=number * 1000.0, service="reports")
+    run = trace.span("report", duration_ms=700.0, workflow_name="report")
+    depends = {"workflow_depends_on": ""} if declared else {}
+    trace.span("fetch sales", parent=run, at_ms=1, duration_ms=300.0, workflow_step="sales", **depends)
+    trace.span("fetch stock", parent=run, at_ms=305, duration_ms=250.0, workflow_step="stock", **depends)
+    return trace

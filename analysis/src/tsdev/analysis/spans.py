@@ -48,7 +48,7 @@ from __future__ import annotations
 from typing import Final
 
 import polars as pl
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 
 SPAN_SCHEMA: Final[dict[str, pl.DataType]] = {
     "trace_id": pl.String(),

@@ -7,8 +7,9 @@ from typing import Any
 from tsdev.analysis.detectors.base import Detector
 from tsdev.analysis.detectors.flaky_step import FlakyStepDetector, FlakyStepSettings
 from tsdev.analysis.detectors.n_plus_one import NPlusOneDetector, NPlusOneSettings
+from tsdev.analysis.detectors.parallelizable import ParallelizableDetector, ParallelizableSettings
 
-DETECTORS: tuple[type[Detector[Any]], ...] = (NPlusOneDetector, FlakyStepDetector)
+DETECTORS: tuple[type[Detector[Any]], ...] = (NPlusOneDetector, FlakyStepDetector, ParallelizableDetector)
 """Every detector a job runs, in this order. Adding one is an explicit line here."""
 
 __all__ = [
@@ -18,4 +19,6 @@ __all__ = [
     "FlakyStepSettings",
     "NPlusOneDetector",
     "NPlusOneSettings",
+    "ParallelizableDetector",
+    "ParallelizableSettings",
 ]

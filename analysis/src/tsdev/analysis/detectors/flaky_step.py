@@ -11,7 +11,8 @@ An operation (a workflow step, named by ``tsdev.workflow.step``, or any span's n
 of one service is flaky when, over at least ``min_runs`` runs in the window, its own error rate
 (a span whose failure only propagates a failing child does not count; the child does, so one
 fault is reported once, where it happens) is between ``min_error_rate`` and ``max_error_rate``,
-its failures are interleaved with successes of the same service version (at least ``min_failure_blocks`` separate failure streaks, and at least
+its failures are interleaved with successes of the same service version (at least
+``min_failure_streaks`` separate failure streaks, and at least
 ``min_interleaving`` streaks per failure), and most failures (``min_transient_share``) carry a
 transient signature: timeouts, connection errors, HTTP 408/429/502/503/504, or such exception types
 in the span's events.
