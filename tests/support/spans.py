@@ -427,3 +427,31 @@ def report_workflow(number: int, *, declared: bool = True) -> TraceBuilder:
     trace.span("fetch sales", parent=run, at_ms=1, duration_ms=300.0, workflow_step="sales", **depends)
     trace.span("fetch stock", parent=run, at_ms=305, duration_ms=250.0, workflow_step="stock", **depends)
     return trace
+
+
+def product_reads(
+    first: int,
+    *,
+    count: int = 40,
+    every_s: float = 10.0,
+    write_between: bool = False,
+    per_request: bool = False,
+) -> list[TraceBuilder]:
+    """``GET /product``: the same product row read by request after request, ``every_s`` apart.
+
+    ``write_between`` updates the row between any two reads; ``per_request`` reads it twice in each
+    request (a memoization case).
+    """
+    traces = []
+    for i in range(count):
+        trace = TraceBuilder(number=first + i, start_ms=(first + i) * every_s * 1000.0)
+        root = trace.server("/product", duration_ms=100.0)
+        trace.db("SELECT * FROM products WHERE id = 7", parent=root, at_ms=1, duration_ms=20.0)
+        if per_request:
+            trace.db("SELECT * FROM products WHERE id = 7", parent=root, at_ms=30, duration_ms=20.0)
+        if write_between:
+            trace.db(
+                "UPDATE products SET views = views + 1 WHERE id = 7", parent=root, at_ms=60, duration_ms=5.0
+            )
+        traces.append(trace)
+    return traces

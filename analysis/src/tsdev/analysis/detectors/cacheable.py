@@ -1,0 +1,275 @@
+"""``cacheable``: the same read, with the same values, made again before its data changed.
+
+::
+
+    t=0s   trace A  SELECT * FROM products WHERE id = 7   (miss: fill)
+    t=12s  trace B  SELECT * FROM products WHERE id = 7   (hit with a 30 s TTL)
+    t=40s  trace C  UPDATE products SET ... WHERE id = 7  (write: invalidates)
+    t=41s  trace D  SELECT * FROM products WHERE id = 7   (miss)
+
+Reads are SELECT statements whose values are all visible (literals, or recorded bound
+parameters) and HTTP GET calls; the read key is the exact text plus its parameters. Writes
+(INSERT, UPDATE, DELETE, REPLACE, MERGE, TRUNCATE; HTTP PUT, POST, PATCH, DELETE) to a table the read
+names, or to the read's URL path, start a new epoch: a read is never a hit across a write.
+
+For each TTL (30 s, 5 min, 1 h) the hit rate is estimated with a fixed-window cache per key and
+epoch: the first read of each window is a miss, the others hits (close to a fill-on-miss cache and
+never more optimistic by more than one miss per window). Saving = hit reads' latency minus a cache
+lookup. Repeats within one trace are reported separately, per (service, parent operation,
+operation), as a memoization finding (``scope: per_request``); repeats across requests as a shared
+cache finding per (service, operation) with parent operation ``*`` (``scope: cross_request``).
+
+Evidence: ``scope``, ``reads``, ``distinct_reads``, ``traces_affected``, ``read_latency_ms_p50``,
+``resources`` (tables or URL paths), ``writes_seen``, ``ttls`` (hit rate, hits and saving per hour
+for each TTL; cross-request only), ``recommended_ttl_s``, ``duplicate_reads`` (per-request only),
+``example_trace_ids``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from tsdev.analysis.detectors.base import Detector, examples, ms, per_hour
+from tsdev.analysis.findings import Finding, severity_for
+from tsdev.analysis.fingerprint import fingerprint
+from tsdev.analysis.normalize import sql_has_placeholders_expr, sql_tables_expr, sql_verb_expr
+
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "TRUNCATE", "UPSERT")
+_WRITE_METHODS = ("PUT", "POST", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class CacheableSettings:
+    ttls_s: tuple[float, ...] = (30.0, 300.0, 3600.0)
+    """TTLs the hit rate and saving are estimated for."""
+    reference_ttl_s: float = 300.0
+    """TTL whose hit rate decides whether to report and whose saving is the estimated saving."""
+    min_reads: int = 20
+    min_hit_rate: float = 0.3
+    """Cross-request hit rate (at the reference TTL) that makes a shared cache worthwhile."""
+    min_duplicate_traces: int = 2
+    """Traces that repeat a read within themselves before memoizing is suggested."""
+    cache_lookup_ms: float = 0.5
+    """Cost of a cache hit, subtracted from each hit's saving."""
+
+
+class CacheableDetector(Detector[CacheableSettings]):
+    kind = "cacheable"
+
+    @classmethod
+    def default_settings(cls) -> CacheableSettings:
+        return CacheableSettings()
+
+    def detect(self, spans: pl.DataFrame, window_s: float) -> list[Finding]:
+        reads, writes_seen = _reads_with_epochs(spans)
+        if reads.is_empty():
+            return []
+        lookup_ns = round(self.settings.cache_lookup_ms * 1e6)
+        saved = (pl.col("duration_ns") - lookup_ns).clip(lower_bound=0)
+        reads = reads.sort(["key", "epoch", "start_ns", "row"]).with_columns(
+            duplicate=pl.int_range(pl.len()).over("trace_id", "key", "epoch") > 0, saved_ns=saved
+        )
+        findings = self._per_request(reads, writes_seen, window_s)
+        findings += self._cross_request(reads, writes_seen, window_s)
+        return findings
+
+    def _per_request(self, reads: pl.DataFrame, writes: dict[str, int], window_s: float) -> list[Finding]:
+        per_trace = (
+            reads.group_by("service", "parent_name", "operation", "trace_id")
+            .agg(
+                pl.col("duplicate").sum().alias("duplicates"),
+                pl.col("saved_ns").filter(pl.col("duplicate")).sum().alias("saved_ns"),
+                pl.len().alias("reads"),
+                pl.col("key").n_unique().alias("distinct_reads"),
+                pl.col("duration_ns").median().alias("latency"),
+                pl.col("resources").first(),
+            )
+            .filter(pl.col("duplicates") > 0)
+            .sort(["saved_ns", "trace_id"], descending=[True, False])
+        )
+        groups = (
+            per_trace.group_by("service", "parent_name", "operation", maintain_order=True)
+            .agg(
+                pl.len().alias("traces_affected"),
+                pl.col("duplicates").sum(),
+                pl.col("reads").sum(),
+                pl.col("distinct_reads").sum(),
+                pl.col("latency").median(),
+                pl.col("saved_ns").median().alias("saved_p50"),
+                pl.col("saved_ns").sum().alias("saved_total"),
+                pl.col("resources").first(),
+                pl.col("trace_id").head(20).alias("trace_ids"),
+            )
+            .filter(pl.col("traces_affected") >= self.settings.min_duplicate_traces)
+        )
+        findings = []
+        for row in groups.iter_rows(named=True):
+            op = row["operation"]
+            evidence: dict[str, Any] = {
+                "scope": "per_request",
+                "reads": row["reads"],
+                "distinct_reads": row["distinct_reads"],
+                "duplicate_reads": row["duplicates"],
+                "traces_affected": row["traces_affected"],
+                "read_latency_ms_p50": ms(row["latency"]),
+                "saving_ms_p50": ms(row["saved_p50"]),
+                "resources": row["resources"],
+                "writes_seen": sum(writes.get(r, 0) for r in row["resources"]),
+                "example_trace_ids": examples(row["trace_ids"]),
+            }
+            findings.append(
+                Finding(
+                    kind="cacheable",
+                    service=row["service"],
+                    fingerprint=fingerprint("cacheable", row["service"], row["parent_name"], (op,)),
+                    severity=severity_for(ms(row["saved_p50"]), 1.0),
+                    title=f"Same read repeated within one {row['parent_name']} request: {op}",
+                    parent_operation=row["parent_name"],
+                    operations=(op,),
+                    evidence=evidence,
+                    estimated_saving_ms_per_hour=per_hour(ms(row["saved_total"]), window_s),
+                    suggested_change=(
+                        "Memoize the result for the duration of the request (load it once and pass it "
+                        "along, or a per-request cache keyed by the query and its parameters)."
+                    ),
+                )
+            )
+        return findings
+
+    def _cross_request(self, reads: pl.DataFrame, writes: dict[str, int], window_s: float) -> list[Finding]:
+        settings = self.settings
+        # Per-request duplicates are the memoization finding's; a shared cache is judged without them.
+        shared = reads.filter(~pl.col("duplicate"))
+        first = pl.col("start_ns").min().over("key", "epoch")
+        hit_columns = []
+        for index, ttl in enumerate(settings.ttls_s):
+            window = (pl.col("start_ns") - first) // round(ttl * 1e9)
+            hit_columns.append(
+                (pl.int_range(pl.len()).over("key", "epoch", window) > 0).alias(f"hit_{index}")
+            )
+        shared = shared.sort(["key", "epoch", "start_ns", "row"]).with_columns(hit_columns)
+        aggregations = [
+            pl.len().alias("reads"),
+            pl.col("key").n_unique().alias("distinct_reads"),
+            pl.col("trace_id").n_unique().alias("traces_affected"),
+            pl.col("duration_ns").median().alias("latency"),
+            pl.col("resources").first(),
+        ]
+        for index in range(len(settings.ttls_s)):
+            hit = pl.col(f"hit_{index}")
+            aggregations += [
+                hit.sum().alias(f"hits_{index}"),
+                pl.col("saved_ns").filter(hit).sum().alias(f"saved_{index}"),
+            ]
+        reference = settings.ttls_s.index(settings.reference_ttl_s)
+        groups = (
+            shared.sort(["start_ns", "row"])
+            .with_columns(example=pl.col(f"hit_{reference}"))
+            .group_by("service", "operation", maintain_order=True)
+            .agg(*aggregations, pl.col("trace_id").filter(pl.col("example")).head(20).alias("trace_ids"))
+            .filter(
+                (pl.col("reads") >= settings.min_reads)
+                & (pl.col(f"hits_{reference}") >= settings.min_hit_rate * pl.col("reads"))
+            )
+        )
+        findings = []
+        for row in groups.iter_rows(named=True):
+            op = row["operation"]
+            ttls = [
+                {
+                    "ttl_s": ttl,
+                    "hit_rate": round(row[f"hits_{i}"] / row["reads"], 4),
+                    "hits": row[f"hits_{i}"],
+                    "saving_ms_per_hour": per_hour(ms(row[f"saved_{i}"]), window_s),
+                }
+                for i, ttl in enumerate(settings.ttls_s)
+            ]
+            best = max(t["hit_rate"] for t in ttls)
+            recommended = next(t["ttl_s"] for t in ttls if t["hit_rate"] >= 0.9 * best)
+            rate = ttls[reference]["hit_rate"]
+            reference_s = settings.reference_ttl_s
+            resources = row["resources"]
+            evidence: dict[str, Any] = {
+                "scope": "cross_request",
+                "reads": row["reads"],
+                "distinct_reads": row["distinct_reads"],
+                "traces_affected": row["traces_affected"],
+                "read_latency_ms_p50": ms(row["latency"]),
+                "resources": resources,
+                "writes_seen": sum(writes.get(r, 0) for r in resources),
+                "ttls": ttls,
+                "recommended_ttl_s": recommended,
+                "example_trace_ids": examples(row["trace_ids"]),
+            }
+            invalidate = f" and invalidate it on writes to {', '.join(resources)}" if resources else ""
+            findings.append(
+                Finding(
+                    kind="cacheable",
+                    service=row["service"],
+                    fingerprint=fingerprint("cacheable", row["service"], "*", (op,)),
+                    severity=severity_for(ms(row["latency"]), rate),
+                    title=f"Cacheable read {op}: {rate:.0%} of reads repeat within {reference_s:g} s",
+                    parent_operation="*",
+                    operations=(op,),
+                    evidence=evidence,
+                    estimated_saving_ms_per_hour=float(ttls[reference]["saving_ms_per_hour"]),
+                    suggested_change=(
+                        "Cache the result in a shared cache keyed by the exact query and its parameters "
+                        f"with a TTL of {recommended:g} s{invalidate}."
+                    ),
+                )
+            )
+        return findings
+
+
+def _reads_with_epochs(spans: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Reads with their key, resources and write epoch; and the writes seen per resource."""
+    statement = pl.col("db_statement")
+    verb = sql_verb_expr(statement)
+    is_db = (pl.col("call_type") == "db") & (statement != "") & ~pl.col("excluded_call")
+    is_http = pl.col("call_type") == "http"
+    method = pl.col("http_method").str.to_uppercase()
+    path = pl.col("http_url").str.replace(r"[?#].*$", "")
+    known = ~sql_has_placeholders_expr(statement) | (pl.col("db_parameters") != "")
+    is_read = (
+        is_db
+        & verb.is_in(["SELECT", "WITH"])
+        & ~statement.str.contains(r"(?i)\b(?:INSERT|UPDATE|DELETE|FOR\s+UPDATE)\b")
+        & known
+    ) | (is_http & (method == "GET"))
+    is_write = (is_db & verb.is_in(_WRITE_VERBS)) | (is_http & method.is_in(_WRITE_METHODS))
+    resources = pl.when(is_db).then(sql_tables_expr(statement)).otherwise(pl.concat_list(path))
+    calls = spans.filter(is_read | is_write).with_columns(is_read=is_read, resources=resources)
+    writes = (
+        calls.filter(~pl.col("is_read"))
+        .select("start_ns", pl.col("resources").alias("resource"))
+        .explode("resource")
+        .sort("start_ns")
+        .with_columns(writes_before=pl.int_range(1, pl.len() + 1).over("resource"))
+    )
+    reads = calls.filter(pl.col("is_read")).with_columns(
+        key=pl.concat_str(
+            pl.col("operation"),
+            pl.lit("\x1f"),
+            statement.str.replace_all(r"\s+", " "),
+            pl.lit("\x1f"),
+            pl.col("db_parameters"),
+            pl.lit("\x1f"),
+            pl.col("http_url"),
+        )
+    )
+    exploded = (
+        reads.select("row", "start_ns", pl.col("resources").alias("resource"))
+        .explode("resource")
+        .sort("start_ns")
+    )
+    epochs = (
+        exploded.join_asof(writes, on="start_ns", by="resource", strategy="backward", check_sortedness=False)
+        .group_by("row")
+        .agg(pl.col("writes_before").fill_null(0).sum().alias("epoch"))
+    )
+    seen = {str(r): int(n) for r, n in writes.group_by("resource").agg(pl.len()).iter_rows()}
+    return reads.join(epochs, on="row", how="left").with_columns(pl.col("epoch").fill_null(0)), seen
