@@ -1,0 +1,289 @@
+"""Detector quality and throughput.
+
+Quality: a labelled corpus of positive and near-miss scenarios per finding kind (built with the
+test suite's span builders), each run through its detector alone; prints precision and recall per
+kind. Throughput: a full pass over ``--spans`` stored spans (default 1,000,000 in about 50k
+traces), from the SELECT on an embedded chDB store to the last detector, in spans per second, with
+the pass's peak memory. The store is written by a child process first, so the peak measured here is
+the pass's own, not the corpus generator's.
+
+    uv run python bench/detectors.py [--spans N] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.spans import (
+    TraceBuilder,
+    charge_calls,
+    frame,
+    graphql_loop,
+    http_loop,
+    loop_noise,
+    orders_loop,
+    orders_without_loop,
+    otel_arrow,
+    product_reads,
+    profile_page,
+    query_waterfall,
+    report_workflow,
+)
+from tsdev.analysis.detectors import (
+    DETECTORS,
+    CacheableDetector,
+    FlakyStepDetector,
+    NPlusOneDetector,
+    ParallelizableDetector,
+)
+from tsdev.analysis.detectors.base import Detector
+from tsdev.analysis.operations import annotate
+from tsdev.analysis.spans import span_frame, span_select_sql
+
+Scenario = tuple[str, bool, Callable[[], list[TraceBuilder]]]
+"""(name, is a positive, traces)."""
+
+
+def _corpus() -> dict[str, tuple[Detector[object], list[Scenario]]]:
+    n1: list[Scenario] = []
+    for repeats, each in ((5, 12.0), (8, 10.0), (20, 4.0), (50, 1.5)):
+        n1.append(
+            (
+                f"loop x{repeats}",
+                True,
+                lambda r=repeats, e=each: (
+                    [orders_loop(n, repeats=r, each_ms=e) for n in (1, 2)] + [orders_without_loop(3)]
+                ),
+            )
+        )
+    n1 += [
+        ("concurrent loop", True, lambda: [orders_loop(1, concurrent=True, each_ms=60.0)]),
+        ("graphql x4", True, lambda: [graphql_loop(1)]),
+        ("graphql x10", True, lambda: [graphql_loop(1, items=10, each_ms=3.0)]),
+        ("http loop", True, lambda: [http_loop(1)]),
+        ("4 repeats", False, lambda: [orders_loop(1, repeats=4, each_ms=30.0)]),
+        ("fast repeats", False, lambda: [orders_loop(1, repeats=10, each_ms=2.0)]),
+        ("redis repeats", False, lambda: [orders_loop(1, repeats=10, each_ms=20.0, system="redis")]),
+        ("waterfall", False, lambda: [query_waterfall(1)]),
+        ("connection/fetch/truncated", False, lambda: [loop_noise(1)]),
+        ("graphql x2", False, lambda: [graphql_loop(1, items=2, each_ms=30.0)]),
+        ("concurrent fast", False, lambda: [orders_loop(1, concurrent=True, each_ms=40.0)]),
+    ]
+    flaky: list[Scenario] = [
+        ("timeouts", True, lambda: charge_calls(1)),
+        ("503 with retries", True, lambda: charge_calls(1, retry=True, method="GET", failure="503")),
+        ("step child", True, lambda: charge_calls(1, workflow=True)),
+        ("2% of 1000", True, lambda: charge_calls(1, runs=1000, fail_every=50)),
+        ("always fails", False, lambda: charge_calls(1, layout="always")),
+        ("outage", False, lambda: charge_calls(1, layout="outage")),
+        ("bug", False, lambda: charge_calls(1, failure="bug")),
+        ("40 runs", False, lambda: charge_calls(1, runs=40)),
+        ("0.25%", False, lambda: charge_calls(1, runs=400, fail_every=400)),
+    ]
+    parallel: list[Scenario] = [
+        ("request values", True, lambda: [profile_page(n) for n in range(1, 6)]),
+        (
+            "order varies",
+            True,
+            lambda: [profile_page(n, swap=n % 2 == 0, dependent=True) for n in range(1, 6)],
+        ),
+        ("workflow", True, lambda: [report_workflow(n) for n in range(1, 6)]),
+        (
+            "dependent",
+            False,
+            lambda: [profile_page(n, dependent=True, durations=(120.0, 100.0)) for n in range(1, 6)],
+        ),
+        ("undeclared steps", False, lambda: [report_workflow(n, declared=False) for n in range(1, 6)]),
+        ("small saving", False, lambda: [profile_page(n, durations=(30.0, 30.0, 40.0)) for n in range(1, 6)]),
+        ("two traces", False, lambda: [profile_page(n) for n in range(1, 3)]),
+    ]
+    cache: list[Scenario] = [
+        ("every 10 s", True, lambda: product_reads(1)),
+        ("every 60 s", True, lambda: product_reads(1, every_s=60.0)),
+        ("per request", True, lambda: product_reads(1, count=5, per_request=True, every_s=1000.0)),
+        ("writes between", False, lambda: product_reads(1, write_between=True)),
+        ("hours apart", False, lambda: product_reads(1, every_s=4000.0)),
+        ("too few", False, lambda: product_reads(1, count=10)),
+    ]
+    return {
+        "n_plus_one": (NPlusOneDetector(), n1),
+        "flaky_step": (FlakyStepDetector(), flaky),
+        "parallelizable": (ParallelizableDetector(), parallel),
+        "cacheable": (CacheableDetector(), cache),
+    }
+
+
+def quality() -> None:
+    print(f"{'kind':<16}{'scenarios':>10}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}")
+    for kind, (detector, scenarios) in _corpus().items():
+        tp = fp = fn = 0
+        for name, positive, build in scenarios:
+            found = [f for f in detector.run(frame(build()), window_s=3600.0) if f.kind == kind]
+            if positive and found:
+                tp += 1
+            elif positive:
+                fn += 1
+                print(f"  missed: {kind} / {name}")
+            elif found:
+                fp += len(found)
+                print(f"  false positive: {kind} / {name}: {found[0].title}")
+        precision = tp / (tp + fp) if tp + fp else 1.0
+        recall = tp / (tp + fn) if tp + fn else 1.0
+        print(f"{kind:<16}{len(scenarios):>10}{tp:>5}{fp:>5}{fn:>5}{precision:>11.2f}{recall:>8.2f}")
+
+
+def _templates() -> pl.DataFrame:
+    """A mix of traffic: mostly plain requests, some with each kind of problem."""
+    traces: list[TraceBuilder] = []
+    for n in range(1, 9):
+        trace = TraceBuilder(number=n)
+        root = trace.server("/items/{id}", duration_ms=40.0)
+        for i in range(16):
+            trace.db(
+                f"SELECT * FROM stock WHERE sku = {n * 100 + i}",
+                parent=root,
+                at_ms=1 + i * 2,
+                duration_ms=1.5,
+            )
+        trace.http("GET", f"http://pricing/prices/{n}", parent=root, at_ms=36, duration_ms=3.0)
+        traces.append(trace)
+    traces += [
+        orders_loop(20, repeats=12),
+        graphql_loop(21),
+        http_loop(22),
+        profile_page(23),
+        query_waterfall(24),
+    ]
+    traces += charge_calls(30, runs=4, fail_every=4)
+    return frame(traces)
+
+
+def generate(store_dir: str, spans: int) -> None:
+    """Child process: write about ``spans`` spans into a fresh embedded store."""
+    from tsdev.core.store import Store
+
+    template = _templates()
+    trace_ids = template["trace_id"].unique().sort()
+    per_copy = template.height
+    copies = max(1, spans // per_copy)
+    start = (time.time_ns() - 3600 * 10**9) - int(template["start_ns"].min())
+    store = Store.connect(f"chdb://{store_dir}", "otel")
+    batch = max(1, 200_000 // per_copy)
+    for first in range(0, copies, batch):
+        count = min(batch, copies - first)
+        copy = pl.Series("copy", range(first, first + count), dtype=pl.Int64)
+        tiled = pl.DataFrame(copy).join(template, how="cross")
+        tiled = (
+            tiled.with_columns(
+                trace_id=pl.concat_str(
+                    pl.col("copy").cast(pl.String).str.zfill(12), pl.col("trace_id").str.slice(12)
+                ),
+                span_id=pl.concat_str(
+                    pl.col("copy").cast(pl.String).str.zfill(8), pl.col("span_id").str.slice(8)
+                ),
+                parent_span_id=pl.when(pl.col("parent_span_id") == "")
+                .then(pl.lit(""))
+                .otherwise(
+                    pl.concat_str(
+                        pl.col("copy").cast(pl.String).str.zfill(8), pl.col("parent_span_id").str.slice(8)
+                    )
+                ),
+                start_ns=pl.col("start_ns") + start + pl.col("copy") * (3_000 * 10**9 // copies),
+            )
+            .with_columns(end_ns=pl.col("start_ns") + pl.col("duration_ns"))
+            .drop("copy")
+        )
+        store.insert_arrow("otel_traces", otel_arrow(tiled))
+    store.close()
+    print(f"stored {copies * per_copy:,} spans in {copies * len(trace_ids):,} traces", flush=True)
+
+
+def throughput(store_dir: str) -> None:
+    from tsdev.core.store import Store
+
+    store = Store.connect(f"chdb://{store_dir}", "otel")
+    now = dt.datetime.now(dt.UTC)
+    window = {"start": now - dt.timedelta(hours=2), "end": now + dt.timedelta(hours=1)}
+    began = time.perf_counter()
+    table = store.query_arrow(span_select_sql(store.table("otel_traces")), window)
+    read = time.perf_counter()
+    spans = span_frame(table)
+    del table
+    converted = time.perf_counter()
+    annotated = annotate(spans)
+    prepared = time.perf_counter()
+    timings = [
+        ("read (chDB -> Arrow)", read - began),
+        ("span frame", converted - read),
+        ("annotate", prepared - converted),
+    ]
+    findings = 0
+    for detector_type in DETECTORS:
+        t0 = time.perf_counter()
+        findings += len(detector_type().run(annotated, window_s=3600.0))
+        timings.append((detector_type.kind, time.perf_counter() - t0))
+    total = time.perf_counter() - began
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for name, seconds in timings:
+        print(f"  {name:<22}{seconds:8.2f} s")
+    print(
+        f"full pass: {spans.height:,} spans, {spans['trace_id'].n_unique():,} traces, {findings} findings in "
+        f"{total:.2f} s = {spans.height / total:,.0f} spans/s; peak RSS {peak_mb:,.0f} MB"
+    )
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--spans", type=int, default=1_000_000, help="spans to store and analyze")
+    parser.add_argument("--keep", help="store directory to reuse (created when missing)")
+    parser.add_argument("--phase", choices=["generate", "throughput"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase == "generate":
+        generate(args.keep, args.spans)
+        return
+    if args.phase == "throughput":
+        throughput(args.keep)
+        return
+    print("== quality (labelled corpus)")
+    quality()
+    print(f"== throughput ({args.spans:,} spans)")
+    store_dir = args.keep or tempfile.mkdtemp(prefix="tsdev-bench-")
+    try:
+        if not args.keep or not Path(store_dir, "store").exists():
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--phase",
+                    "generate",
+                    "--keep",
+                    store_dir,
+                    "--spans",
+                    str(args.spans),
+                ],
+                check=True,
+            )
+        subprocess.run([sys.executable, __file__, "--phase", "throughput", "--keep", store_dir], check=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(store_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
