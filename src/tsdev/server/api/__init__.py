@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from tsdev.server.api.deps import require_token
 from tsdev.server.api.errors import install_error_handlers
-from tsdev.server.api.routes import health, logs, metrics, services, traces
+from tsdev.server.api.routes import health, jaeger, logs, metrics, services, traces
 from tsdev.server.runtime import Runtime
 
 API_V1 = "/api/v1"
@@ -27,4 +27,5 @@ def create_api(runtime: Runtime) -> FastAPI:
     for resource in (services, traces, logs, metrics):
         v1.include_router(resource.router)
     app.include_router(v1)
+    app.include_router(jaeger.router)
     return app

@@ -99,6 +99,9 @@ class TraceQuery:
     max_duration_ns: int | None = None
     attributes: list[tuple[str, str]] = field(default_factory=list)
     resource_attributes: list[tuple[str, str]] = field(default_factory=list)
+    tags: list[tuple[str, str]] = field(default_factory=list)
+    """Equality on a span attribute or, failing that, a resource attribute (Jaeger's tags)."""
+    status_code: str | None = None
     text: str | None = None
     limit: int = 20
     cursor: Cursor | None = None
@@ -148,22 +151,32 @@ def _bounds(store: Store, ids: str) -> tuple[str, str]:
 
 def get_trace(store: Store, trace_id: str, limits: QueryLimits = DEFAULT_LIMITS) -> Trace | None:
     """All spans of a trace in start order, or ``None`` when no span of it is stored."""
+    found = get_traces(store, [trace_id], limits)
+    return found[0] if found else None
+
+
+def get_traces(store: Store, trace_ids: list[str], limits: QueryLimits = DEFAULT_LIMITS) -> list[Trace]:
+    """The stored traces among ``trace_ids``, in that order, each cut at ``max_trace_spans``."""
+    wanted = list(dict.fromkeys(normalize_trace_id(trace_id) for trace_id in trace_ids))
+    if not wanted:
+        return []
     params = Params()
-    ids = params.strings([normalize_trace_id(trace_id)])
+    ids = params.strings(wanted)
     low, high = _bounds(store, ids)
     sql = f"""
         SELECT {_SPAN_COLUMNS}
         FROM {store.table(TRACES)}
         WHERE TraceId IN {ids} AND Timestamp >= {low} AND Timestamp <= {high}
-        ORDER BY Timestamp, SpanId
-        LIMIT {params.int64(limits.max_trace_spans + 1)}"""
-    rows = run(store, sql, params, limits)
-    if not rows:
-        return None
-    truncated = len(rows) > limits.max_trace_spans
-    return Trace(
-        normalize_trace_id(trace_id), [_span(row) for row in rows[: limits.max_trace_spans]], truncated
-    )
+        ORDER BY TraceId, Timestamp, SpanId
+        LIMIT {params.int64(limits.max_trace_spans + 1)} BY TraceId"""
+    spans: dict[str, list[Span]] = {}
+    for row in run(store, sql, params, limits):
+        spans.setdefault(row[0], []).append(_span(row))
+    return [
+        Trace(trace_id, found[: limits.max_trace_spans], len(found) > limits.max_trace_spans)
+        for trace_id in wanted
+        if (found := spans.get(trace_id))
+    ]
 
 
 def _span_filters(query: TraceQuery, params: Params) -> list[str]:
@@ -189,6 +202,11 @@ def _span_filters(query: TraceQuery, params: Params) -> list[str]:
         where.append(f"SpanAttributes[{params.string(key)}] = {params.string(value)}")
     for key, value in query.resource_attributes:
         where.append(f"ResourceAttributes[{params.string(key)}] = {params.string(value)}")
+    for key, value in query.tags:
+        k, v = params.string(key), params.string(value)
+        where.append(f"(SpanAttributes[{k}] = {v} OR ResourceAttributes[{k}] = {v})")
+    if query.status_code:
+        where.append(f"StatusCode = {params.string(query.status_code)}")
     if query.text:
         where.append(
             f"positionCaseInsensitiveUTF8(SpanName, {params.string(checked_value(query.text, 'q'))}) > 0"
