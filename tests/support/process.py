@@ -26,6 +26,7 @@ class ServeProcess:
     def __init__(self, data_dir: Path, **env: str) -> None:
         self.data_dir = data_dir
         self.otlp_port = free_port()
+        self.grpc_port = free_port()
         self.api_port = free_port()
         self.env = {**os.environ, **env}
         self.process: subprocess.Popen[bytes] | None = None
@@ -47,6 +48,8 @@ class ServeProcess:
             str(self.data_dir),
             "--otlp-http-port",
             str(self.otlp_port),
+            "--otlp-grpc-port",
+            str(self.grpc_port),
             "--api-port",
             str(self.api_port),
         ]

@@ -26,6 +26,7 @@ class InProcessServer:
     def __init__(self, store: Store, **settings: Any) -> None:
         self.settings = Settings(
             host="127.0.0.1",
+            otlp_grpc_port=free_port(),
             otlp_http_port=free_port(),
             api_port=free_port(),
             clickhouse_database=store.database,
@@ -39,6 +40,10 @@ class InProcessServer:
     @property
     def otlp_url(self) -> str:
         return f"http://127.0.0.1:{self.settings.otlp_http_port}"
+
+    @property
+    def grpc_endpoint(self) -> str:
+        return f"127.0.0.1:{self.settings.otlp_grpc_port}"
 
     @property
     def api_url(self) -> str:

@@ -14,6 +14,10 @@ def serve(
     host: Annotated[
         str | None, typer.Option(help="Address to bind [env: TSDEV_HOST; default 127.0.0.1]")
     ] = None,
+    otlp_grpc_port: Annotated[
+        int | None,
+        typer.Option("--otlp-grpc-port", help="OTLP/gRPC port [env: TSDEV_OTLP_GRPC_PORT; default 4317]"),
+    ] = None,
     otlp_http_port: Annotated[
         int | None,
         typer.Option("--otlp-http-port", help="OTLP/HTTP port [env: TSDEV_OTLP_HTTP_PORT; default 4318]"),
@@ -43,6 +47,7 @@ def serve(
     try:
         settings = load_settings(
             host=host,
+            otlp_grpc_port=otlp_grpc_port,
             otlp_http_port=otlp_http_port,
             api_port=api_port,
             data_dir=data_dir,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from tsdev.core.settings import Settings
 from tsdev.core.store import Store
 from tsdev.core.store.client import Retention, redact_dsn
+from tsdev.ingest.pipeline import IngestPipeline
 from tsdev.ingest.telemetry import IngestMetrics
 from tsdev.ingest.writer import BatchWriter
 
@@ -21,11 +22,18 @@ class Runtime:
     store: Store
     metrics: IngestMetrics = field(default_factory=IngestMetrics)
     writer: BatchWriter = field(init=False)
+    pipeline: IngestPipeline = field(init=False)
     ready: bool = False
     stop_servers: Callable[[], None] = field(default=lambda: None, repr=False)
 
     def __post_init__(self) -> None:
-        self.writer = BatchWriter(self.store, self.metrics, max_rows=self.settings.batch_max_rows)
+        self.writer = BatchWriter(
+            self.store,
+            self.metrics,
+            max_rows=self.settings.batch_max_rows,
+            max_queued_rows=self.settings.max_queued_rows,
+        )
+        self.pipeline = IngestPipeline(self.writer, self.metrics, self.settings.max_inflight_bytes)
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

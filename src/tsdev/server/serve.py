@@ -1,8 +1,8 @@
 """Run the receivers and the API in one process, on one event loop.
 
-Each part is its own uvicorn server on its own port. Signals are handled here, not by uvicorn, so that
-SIGTERM or Ctrl-C stops both servers (no new requests), lets in-flight requests finish, commits what
-the writer holds and closes the store before the process exits.
+OTLP/HTTP and the API are uvicorn servers on their own ports; OTLP/gRPC is a grpc.aio server. Signals
+are handled here, once for all three, so that SIGTERM or Ctrl-C stops them taking new requests, lets
+requests in flight finish, commits what the writer holds and closes the store before the process exits.
 """
 
 from __future__ import annotations
@@ -13,34 +13,37 @@ import logging
 import signal
 from collections.abc import Iterator
 
+import grpc
 import uvicorn
 from starlette.applications import Starlette
 
 from tsdev.core.settings import Settings
+from tsdev.ingest.grpc_receiver import create_grpc_server
 from tsdev.ingest.http_receiver import OtlpHttpReceiver
 from tsdev.server.api import create_api
 from tsdev.server.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
+GRACE_SECONDS = 30
+
 
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        yield  # signals are handled once for all servers by :func:`serve_async`
+        yield  # signals are handled once for all servers by :func:`run_servers`
 
 
 def build_receiver_app(runtime: Runtime) -> Starlette:
     receiver = OtlpHttpReceiver(
-        runtime.writer,
-        runtime.metrics,
+        runtime.pipeline,
         max_request_bytes=runtime.settings.max_request_bytes,
         tokens=runtime.settings.ingest_tokens,
     )
     return receiver.app()
 
 
-def _server(app: object, settings: Settings, port: int) -> _Server:
+def _http_server(app: object, settings: Settings, port: int) -> _Server:
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=settings.host,
@@ -48,51 +51,73 @@ def _server(app: object, settings: Settings, port: int) -> _Server:
         log_config=None,
         access_log=False,
         lifespan="off",
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=GRACE_SECONDS,
     )
     return _Server(config)
 
 
+async def _serve_grpc(server: grpc.aio.Server, stopping: asyncio.Event) -> None:
+    await server.start()
+    await stopping.wait()
+    await server.stop(GRACE_SECONDS)
+
+
 async def run_servers(runtime: Runtime, *, handle_signals: bool = True) -> None:
-    """Serve the receivers and the API for ``runtime`` until a signal (or :func:`request_stop`)."""
+    """Serve the receivers and the API for ``runtime`` until a signal or ``runtime.stop_servers()``."""
     settings = runtime.settings
+    loop = asyncio.get_running_loop()
     await runtime.start()
-    servers = [
-        _server(build_receiver_app(runtime), settings, settings.otlp_http_port),
-        _server(create_api(runtime), settings, settings.api_port),
+    http_servers = [
+        _http_server(build_receiver_app(runtime), settings, settings.otlp_http_port),
+        _http_server(create_api(runtime), settings, settings.api_port),
     ]
-    runtime.stop_servers = lambda: _stop(servers)
+    grpc_server = create_grpc_server(
+        runtime.pipeline,
+        settings.host,
+        settings.otlp_grpc_port,
+        max_message_bytes=settings.max_request_bytes,
+        tokens=settings.ingest_tokens,
+    )
+    stopping = asyncio.Event()
+
+    def stop() -> None:
+        for server in http_servers:
+            server.should_exit = True
+        stopping.set()
+
+    def stop_from_any_thread() -> None:
+        loop.call_soon_threadsafe(stop)
+
+    runtime.stop_servers = stop_from_any_thread
     if handle_signals:
-        loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, _on_signal, signum, servers)
+            loop.add_signal_handler(signum, _on_signal, signum, stop)
     logger.info(
-        "tsdev serving OTLP/HTTP on %s:%s and the API on %s:%s",
+        "tsdev serving OTLP/gRPC on %s:%s, OTLP/HTTP on port %s and the API on port %s",
         settings.host,
+        settings.otlp_grpc_port,
         settings.otlp_http_port,
-        settings.host,
         settings.api_port,
     )
     try:
-        results = await asyncio.gather(*(server.serve() for server in servers), return_exceptions=True)
+        tasks = [*(server.serve() for server in http_servers), _serve_grpc(grpc_server, stopping)]
+        results = await asyncio.gather(*tasks, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 logger.error("a server stopped with an error: %s", result)
-        if any(not server.started for server in servers):
+        if any(not server.started for server in http_servers):
             raise SystemExit("could not start: is a port already in use?")
     finally:
+        stop()
+        await grpc_server.stop(0)
         await runtime.stop()
         logger.info("stopped; everything acknowledged is stored")
 
 
-def _stop(servers: list[_Server]) -> None:
-    for server in servers:
-        server.should_exit = True
-
-
-def _on_signal(signum: int, servers: list[_Server]) -> None:
+def _on_signal(signum: int, stop: object) -> None:
     logger.info("received %s, shutting down", signal.Signals(signum).name)
-    _stop(servers)
+    assert callable(stop)
+    stop()
 
 
 async def serve_async(settings: Settings) -> None:

@@ -30,6 +30,9 @@ TSDEV_METRICS_TTL_DAYS = "TSDEV_METRICS_TTL_DAYS"
 TSDEV_HOST = "TSDEV_HOST"
 """Address the receivers and the API bind to. Default: ``127.0.0.1``."""
 
+TSDEV_OTLP_GRPC_PORT = "TSDEV_OTLP_GRPC_PORT"
+"""Port of the OTLP/gRPC receiver. Default: 4317."""
+
 TSDEV_OTLP_HTTP_PORT = "TSDEV_OTLP_HTTP_PORT"
 """Port of the OTLP/HTTP receiver (protobuf and JSON). Default: 4318."""
 
@@ -37,8 +40,18 @@ TSDEV_API_PORT = "TSDEV_API_PORT"
 """Port of the HTTP API (health, version, self-metrics, search). Default: 8080."""
 
 TSDEV_MAX_REQUEST_BYTES = "TSDEV_MAX_REQUEST_BYTES"
-"""Largest OTLP request body accepted, in bytes, after decompression. Larger bodies get 413.
+"""Largest OTLP request body accepted, in bytes, after decompression (HTTP) or gRPC message. Larger
+bodies get HTTP 413 or gRPC RESOURCE_EXHAUSTED.
 Default: 67108864 (64 MiB)."""
+
+TSDEV_MAX_INFLIGHT_BYTES = "TSDEV_MAX_INFLIGHT_BYTES"
+"""Budget of request bytes being decoded or waiting for their commit, across all receivers. Past it,
+requests are refused with HTTP 429 or gRPC UNAVAILABLE (both saying when to retry) instead of growing
+memory. Default: 268435456 (256 MiB)."""
+
+TSDEV_MAX_QUEUED_ROWS = "TSDEV_MAX_QUEUED_ROWS"
+"""Most rows that may wait for the store at once; past it, requests are refused like above.
+Default: 1000000."""
 
 TSDEV_BATCH_MAX_ROWS = "TSDEV_BATCH_MAX_ROWS"
 """Most rows one insert into a table may carry; concurrent requests share a batch up to this size.
@@ -68,9 +81,12 @@ ALL = [
     TSDEV_LOGS_TTL_DAYS,
     TSDEV_METRICS_TTL_DAYS,
     TSDEV_HOST,
+    TSDEV_OTLP_GRPC_PORT,
     TSDEV_OTLP_HTTP_PORT,
     TSDEV_API_PORT,
     TSDEV_MAX_REQUEST_BYTES,
+    TSDEV_MAX_INFLIGHT_BYTES,
+    TSDEV_MAX_QUEUED_ROWS,
     TSDEV_BATCH_MAX_ROWS,
     TSDEV_INGEST_TOKENS,
     TSDEV_API_TOKENS,

@@ -35,9 +35,12 @@ class Settings(BaseSettings):
     logs_ttl_days: int = Field(default=7, ge=0)
     metrics_ttl_days: int = Field(default=30, ge=0)
     host: str = "127.0.0.1"
+    otlp_grpc_port: int = Field(default=4317, ge=0, le=65535)
     otlp_http_port: int = Field(default=4318, ge=0, le=65535)
     api_port: int = Field(default=8080, ge=0, le=65535)
     max_request_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    max_inflight_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
+    max_queued_rows: int = Field(default=1_000_000, gt=0)
     batch_max_rows: int = Field(default=100_000, gt=0)
     ingest_tokens: Annotated[tuple[str, ...], NoDecode] = ()
     api_tokens: Annotated[tuple[str, ...], NoDecode] = ()

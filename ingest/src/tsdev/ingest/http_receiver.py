@@ -3,12 +3,12 @@
 Status codes follow the OTLP specification: 200 with the matching ``Export*ServiceResponse`` (with
 ``partial_success`` when some items were refused), 400 with a ``google.rpc.Status`` body for an
 undecodable request, 401 for a missing or wrong token, 413 for a body over the limit, 415 for a content
-type other than protobuf or JSON, and 503 with ``Retry-After`` when the store cannot commit the rows.
+type other than protobuf or JSON, 429 with ``Retry-After`` when the in-flight budget is spent, and 503
+with ``Retry-After`` when the store cannot commit the rows.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from google.protobuf import json_format
@@ -21,18 +21,13 @@ from starlette.routing import Route
 
 from tsdev.ingest.auth import token_allowed
 from tsdev.ingest.body import BadEncoding, BodyTooLarge, UnsupportedEncoding, decompress, read_limited
-from tsdev.ingest.decode import Decoded
+from tsdev.ingest.pipeline import IngestPipeline, Overloaded, StoreUnavailable
 from tsdev.ingest.signals import SIGNALS, BadRequest, Signal
-from tsdev.ingest.telemetry import IngestMetrics
-from tsdev.ingest.writer import BatchWriter
 
 logger = logging.getLogger(__name__)
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
-RETRY_AFTER_SECONDS = 5
-# Bodies above this are decoded off the event loop so health checks stay responsive meanwhile.
-_DECODE_IN_THREAD_BYTES = 256 * 1024
 
 
 def _encode(message: Message, content_type: str) -> bytes:
@@ -52,15 +47,10 @@ def _status_response(
 
 class OtlpHttpReceiver:
     def __init__(
-        self,
-        writer: BatchWriter,
-        metrics: IngestMetrics,
-        *,
-        max_request_bytes: int,
-        tokens: tuple[str, ...] = (),
+        self, pipeline: IngestPipeline, *, max_request_bytes: int, tokens: tuple[str, ...] = ()
     ) -> None:
-        self._writer = writer
-        self._metrics = metrics
+        self._pipeline = pipeline
+        self._metrics = pipeline.metrics
         self._max_request_bytes = max_request_bytes
         self._tokens = tokens
 
@@ -113,34 +103,29 @@ class OtlpHttpReceiver:
                 outcome = "bad_request"
                 return _status_response(400, code_pb2.INVALID_ARGUMENT, str(exc), reply_type)
             try:
-                decoded = await self._decode(signal, body, json_body=media_type == JSON)
+                decoded = await self._pipeline.export(signal, body, json_body=media_type == JSON)
             except BadRequest as exc:
                 outcome = "bad_request"
                 return _status_response(400, code_pb2.INVALID_ARGUMENT, str(exc), reply_type)
-            try:
-                await self._writer.write(decoded.rows)
-            except Exception as exc:
+            except Overloaded as exc:
+                outcome = "overloaded"
+                return _status_response(
+                    429,
+                    code_pb2.UNAVAILABLE,
+                    str(exc),
+                    reply_type,
+                    {"Retry-After": str(exc.retry_after_seconds)},
+                )
+            except StoreUnavailable as exc:
                 outcome = "unavailable"
-                logger.warning("could not store %s request: %s", signal.name, exc)
                 return _status_response(
                     503,
                     code_pb2.UNAVAILABLE,
-                    "the store could not commit the data; retry later",
+                    str(exc),
                     reply_type,
-                    {"Retry-After": str(RETRY_AFTER_SECONDS)},
-                )
-            self._metrics.items.labels(signal.name).inc(decoded.accepted)
-            if decoded.rejected:
-                self._metrics.rejected.labels(signal.name).inc(decoded.rejected)
-                logger.info(
-                    "%s request: %s items refused: %s", signal.name, decoded.rejected, decoded.error_message
+                    {"Retry-After": str(exc.retry_after_seconds)},
                 )
             outcome = "partial" if decoded.rejected else "ok"
             return Response(_encode(signal.response(decoded), reply_type), media_type=reply_type)
         finally:
             self._metrics.requests.labels(signal.name, outcome).inc()
-
-    async def _decode(self, signal: Signal, body: bytes, *, json_body: bool) -> Decoded:
-        if len(body) > _DECODE_IN_THREAD_BYTES:
-            return await asyncio.to_thread(signal.decode, body, json_body=json_body)
-        return signal.decode(body, json_body=json_body)

@@ -25,6 +25,10 @@ class WriterClosed(RuntimeError):
     """The writer is shutting down and takes no more rows."""
 
 
+class QueueFull(RuntimeError):
+    """More rows wait for their commit than the writer may hold."""
+
+
 @dataclass
 class _Pending:
     rows: list[TableRows]
@@ -36,8 +40,12 @@ class _Pending:
 
 
 class BatchWriter:
-    def __init__(self, store: Store, metrics: IngestMetrics, max_rows: int = 100_000) -> None:
+    def __init__(
+        self, store: Store, metrics: IngestMetrics, max_rows: int = 100_000, max_queued_rows: int = 1_000_000
+    ) -> None:
         self._store = store
+        self._max_queued_rows = max_queued_rows
+        self.queued_rows = 0
         self._metrics = metrics
         self._max_rows = max_rows
         self._queue: list[_Pending] = []
@@ -56,9 +64,15 @@ class BatchWriter:
         if self._closing:
             raise WriterClosed("server is shutting down")
         pending = _Pending(rows, asyncio.get_running_loop().create_future())
+        if self.queued_rows and self.queued_rows + pending.num_rows > self._max_queued_rows:
+            raise QueueFull(f"{self.queued_rows} rows are waiting for the store")
+        self.queued_rows += pending.num_rows
         self._queue.append(pending)
         self._wakeup.set()
-        await pending.done
+        try:
+            await pending.done
+        finally:
+            self.queued_rows -= pending.num_rows
 
     async def close(self) -> None:
         """Commit everything already queued, then stop."""
