@@ -21,7 +21,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -57,16 +59,18 @@ Scenario = tuple[str, bool, Callable[[], list[TraceBuilder]]]
 """(name, is a positive, traces)."""
 
 
-def _corpus() -> dict[str, tuple[Detector[object], list[Scenario]]]:
+def _loop_traces(repeats: int, each_ms: float) -> list[TraceBuilder]:
+    return [orders_loop(n, repeats=repeats, each_ms=each_ms) for n in (1, 2)] + [orders_without_loop(3)]
+
+
+def _corpus() -> dict[str, tuple[Detector[Any], list[Scenario]]]:
     n1: list[Scenario] = []
     for repeats, each in ((5, 12.0), (8, 10.0), (20, 4.0), (50, 1.5)):
         n1.append(
             (
                 f"loop x{repeats}",
                 True,
-                lambda r=repeats, e=each: (
-                    [orders_loop(n, repeats=r, each_ms=e) for n in (1, 2)] + [orders_without_loop(3)]
-                ),
+                partial(_loop_traces, repeats, each),
             )
         )
     n1 += [
@@ -179,7 +183,7 @@ def generate(store_dir: str, spans: int) -> None:
     trace_ids = template["trace_id"].unique().sort()
     per_copy = template.height
     copies = max(1, spans // per_copy)
-    start = (time.time_ns() - 3600 * 10**9) - int(template["start_ns"].min())
+    start = (time.time_ns() - 3600 * 10**9) - template["start_ns"].cast(pl.Int64).sort().to_list()[0]
     store = Store.connect(f"chdb://{store_dir}", "otel")
     batch = max(1, 200_000 // per_copy)
     for first in range(0, copies, batch):

@@ -67,10 +67,7 @@ def sql_has_placeholders_expr(statement: pl.Expr) -> pl.Expr:
 def sql_verb_expr(statement: pl.Expr) -> pl.Expr:
     """The statement's first keyword, upper-cased (``SELECT``, ``INSERT``, ``WITH``...)."""
     return (
-        statement.str.replace_all(r"(?s)/\*.*?\*/", " ")
-        .str.extract(r"^\s*\(?\s*([A-Za-z]+)", 1)
-        .str.to_uppercase()
-        .fill_null("")
+        statement.str.extract(r"^\s*(?:/\*.*?\*/\s*)*\(?\s*([A-Za-z]+)", 1).str.to_uppercase().fill_null("")
     )
 
 

@@ -67,11 +67,12 @@ def annotate(spans: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("rpc"))
         .otherwise(pl.lit("internal"))
     )
+    frame = _with_normal_forms(frame)
     operation = (
         pl.when(is_db & (statement != ""))
-        .then(sql_expr(statement))
+        .then(pl.col("_sql"))
         .when(is_http)
-        .then(http_template_expr(pl.col("http_method"), pl.col("http_url")))
+        .then(pl.col("_http"))
         .otherwise(pl.col("name"))
     )
     excluded = (
@@ -84,6 +85,20 @@ def annotate(spans: pl.DataFrame) -> pl.DataFrame:
         call_type=call_type,
         operation=operation,
         excluded_call=excluded,
+    ).drop("_sql", "_http")
+
+
+def _with_normal_forms(frame: pl.DataFrame) -> pl.DataFrame:
+    """Normalized SQL and HTTP templates, computed once per distinct statement or URL: traffic
+    repeats the same texts, and the regular expressions cost far more than the joins."""
+    statements = frame.select("db_statement").unique().with_columns(_sql=sql_expr(pl.col("db_statement")))
+    urls = (
+        frame.select("http_method", "http_url")
+        .unique()
+        .with_columns(_http=http_template_expr(pl.col("http_method"), pl.col("http_url")))
+    )
+    return frame.join(statements, on="db_statement", how="left", maintain_order="left").join(
+        urls, on=["http_method", "http_url"], how="left", maintain_order="left"
     )
 
 

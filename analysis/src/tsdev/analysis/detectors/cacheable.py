@@ -228,20 +228,32 @@ class CacheableDetector(Detector[CacheableSettings]):
 def _reads_with_epochs(spans: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
     """Reads with their key, resources and write epoch; and the writes seen per resource."""
     statement = pl.col("db_statement")
-    verb = sql_verb_expr(statement)
+    # Statement properties are computed once per distinct text: traffic repeats the same texts.
+    texts = (
+        spans.filter(pl.col("call_type") == "db")
+        .select("db_statement")
+        .unique()
+        .with_columns(
+            _verb=sql_verb_expr(statement),
+            _plain_select=~statement.str.contains(r"(?i)\b(?:INSERT|UPDATE|DELETE|FOR\s+UPDATE)\b"),
+            _placeholders=sql_has_placeholders_expr(statement),
+            _tables=sql_tables_expr(statement),
+        )
+    )
+    spans = spans.filter(pl.col("call_type").is_in(["db", "http"])).join(
+        texts, on="db_statement", how="left", maintain_order="left"
+    )
+    verb = pl.col("_verb").fill_null("")
     is_db = (pl.col("call_type") == "db") & (statement != "") & ~pl.col("excluded_call")
     is_http = pl.col("call_type") == "http"
     method = pl.col("http_method").str.to_uppercase()
     path = pl.col("http_url").str.replace(r"[?#].*$", "")
-    known = ~sql_has_placeholders_expr(statement) | (pl.col("db_parameters") != "")
+    known = ~pl.col("_placeholders").fill_null(value=False) | (pl.col("db_parameters") != "")
     is_read = (
-        is_db
-        & verb.is_in(["SELECT", "WITH"])
-        & ~statement.str.contains(r"(?i)\b(?:INSERT|UPDATE|DELETE|FOR\s+UPDATE)\b")
-        & known
+        is_db & verb.is_in(["SELECT", "WITH"]) & pl.col("_plain_select").fill_null(value=False) & known
     ) | (is_http & (method == "GET"))
     is_write = (is_db & verb.is_in(_WRITE_VERBS)) | (is_http & method.is_in(_WRITE_METHODS))
-    resources = pl.when(is_db).then(sql_tables_expr(statement)).otherwise(pl.concat_list(path))
+    resources = pl.when(is_db).then(pl.col("_tables")).otherwise(pl.concat_list(path))
     calls = spans.filter(is_read | is_write).with_columns(is_read=is_read, resources=resources)
     writes = (
         calls.filter(~pl.col("is_read"))

@@ -80,7 +80,7 @@ class FlakyStepDetector(Detector[FlakyStepSettings]):
 
     def detect(self, spans: pl.DataFrame, window_s: float) -> list[Finding]:
         settings = self.settings
-        runs = _runs(spans)
+        runs = _runs(spans, settings.min_runs)
         stats = (
             runs.group_by("service", "flaky_op")
             .agg(
@@ -192,7 +192,7 @@ class FlakyStepDetector(Detector[FlakyStepSettings]):
         )
 
 
-def _runs(spans: pl.DataFrame) -> pl.DataFrame:
+def _runs(spans: pl.DataFrame, min_runs: int) -> pl.DataFrame:
     """One row per run with its own-failure flag, signature, streak start, retry and write flags."""
     failed_parents = (
         spans.filter(pl.col("status") == "Error")
@@ -210,11 +210,19 @@ def _runs(spans: pl.DataFrame) -> pl.DataFrame:
         .with_columns(child_writes=pl.lit(value=True))
     )
     is_step = pl.col("workflow_step") != ""
+    # Only operations with enough runs and some error can qualify; the rest skip the text matching.
+    flaky_op = pl.when(is_step).then(pl.col("workflow_step")).otherwise(pl.col("operation"))
+    candidates = (
+        spans.group_by("service", flaky_op.alias("flaky_op"))
+        .agg(pl.len().alias("n"), (pl.col("status") == "Error").sum().alias("errors"))
+        .filter((pl.col("n") >= min_runs) & (pl.col("errors") > 0))
+        .select("service", "flaky_op")
+    )
+    spans = spans.with_columns(flaky_op=flaky_op).join(candidates, on=["service", "flaky_op"], how="semi")
     runs = (
         spans.join(failed_parents, on="row", how="left")
         .join(writing_parents, on="row", how="left")
         .with_columns(
-            flaky_op=pl.when(is_step).then(pl.col("workflow_step")).otherwise(pl.col("operation")),
             failed=(pl.col("status") == "Error") & pl.col("has_failing_child").is_null(),
             writes=writes | (is_step & pl.col("child_writes").fill_null(value=False)),
             workflow_parent=pl.when(is_step).then(pl.col("parent_name")).otherwise(pl.lit("")),
