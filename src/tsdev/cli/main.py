@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tsdev.cli import serve
+from tsdev.cli import logs, serve, services, traces
 
 app = typer.Typer(
     name="tsdev",
@@ -16,6 +16,10 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(serve.serve)
+app.command("logs")(logs.logs)
+app.command("traces")(traces.traces)
+app.command("trace")(traces.trace)
+app.command("services")(services.services)
 
 
 def _version(value: bool) -> None:
