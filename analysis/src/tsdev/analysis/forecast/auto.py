@@ -153,6 +153,10 @@ class AutoForecaster(Forecaster):
                 model.fit(prefix, events)
             except InsufficientHistoryError:
                 continue
+            except (ValueError, np.linalg.LinAlgError) as error:
+                # One candidate failing (a degenerate decomposition, say) must not fail the forecast.
+                logger.warning("forecast candidate %s failed: %s", model.label, error)
+                continue
             forecasts[model.label], actuals = rolling_forecasts(model, future, self.horizon_, stride, origins)
             members[model.label] = model
         if not members:

@@ -94,11 +94,12 @@ class Forecaster(ABC):
 
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments, as scikit-learn's ``get_params(deep=False)``."""
+        init = vars(type(self)).get("__init__") or next(
+            vars(cls)["__init__"] for cls in type(self).__mro__ if "__init__" in vars(cls)
+        )
         names = [
             p.name
-            for cls in type(self).__mro__
-            if "__init__" in vars(cls) and cls is not object
-            for p in inspect.signature(vars(cls)["__init__"]).parameters.values()
+            for p in inspect.signature(init).parameters.values()
             if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self")
         ]
         return {name: getattr(self, name) for name in dict.fromkeys(names)}

@@ -53,7 +53,7 @@ class BoostedRegressionForecaster(ModelForecaster):
         self.random_state = random_state
 
     def _min_history(self) -> timedelta:
-        return 2 * DAY
+        return 3 * DAY  # two days feed the lags of the first training row
 
     def _learns_events(self, series: RegularSeries) -> bool:
         """Learn events once enough past windows are in the history; before that, multiply."""
@@ -67,6 +67,7 @@ class BoostedRegressionForecaster(ModelForecaster):
         self.day_ = max(2, round(DAY / to_timedelta(step)))
         self.week_ = 7 * self.day_
         self.origin_, self.work_step_ = start, step
+        self.weekly_lag_ = values.size > self.week_ + 3 * self.day_
         self.buffer_ = values.copy()
         self.buffer_start_ = 0
         index = np.arange(self.day_ * 2, values.size)
@@ -105,15 +106,16 @@ class BoostedRegressionForecaster(ModelForecaster):
             out[ok] = ext[at[ok]] - base[ok]
             return out
 
-        columns = [minute, weekday, (weekday >= 5).astype(np.float64), lag(self.day_), lag(self.week_)]
-        columns.append(lag(2 * self.week_))
+        columns = [minute, weekday, (weekday >= 5).astype(np.float64), lag(self.day_)]
+        if self.weekly_lag_:
+            columns.append(lag(self.week_))
         if self.events_learned_:
             columns.append(multipliers(self.events_, times))
         return np.column_stack(columns), base
 
     def _update_points(self, values: FloatArray) -> None:
         self.buffer_ = np.concatenate([self.buffer_, values])
-        keep = 2 * self.week_ + 2 * self.day_
+        keep = self.week_ + 2 * self.day_
         if self.buffer_.size > keep:
             drop = self.buffer_.size - keep
             self.buffer_ = self.buffer_[drop:]
