@@ -9,8 +9,10 @@ itself.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +26,7 @@ from tsdev.server.serve import run_servers
 
 class InProcessServer:
     def __init__(self, store: Store, **settings: Any) -> None:
+        settings.setdefault("data_dir", Path(tempfile.mkdtemp(prefix="tsdev-test-")))
         self.settings = Settings(
             host="127.0.0.1",
             otlp_grpc_port=free_port(),

@@ -10,6 +10,7 @@ from tsdev.core.settings import Settings
 from tsdev.core.store import Store
 from tsdev.core.store.client import Retention, redact_dsn
 from tsdev.ingest.pipeline import IngestPipeline
+from tsdev.ingest.spool import Spool
 from tsdev.ingest.telemetry import IngestMetrics
 from tsdev.ingest.writer import BatchWriter
 
@@ -32,6 +33,7 @@ class Runtime:
             self.metrics,
             max_rows=self.settings.batch_max_rows,
             max_queued_rows=self.settings.max_queued_rows,
+            spool=Spool(self.settings.effective_spool_dir, self.settings.spool_max_bytes),
         )
         self.pipeline = IngestPipeline(self.writer, self.metrics, self.settings.max_inflight_bytes)
 

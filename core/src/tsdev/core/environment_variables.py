@@ -57,6 +57,14 @@ TSDEV_BATCH_MAX_ROWS = "TSDEV_BATCH_MAX_ROWS"
 """Most rows one insert into a table may carry; concurrent requests share a batch up to this size.
 Default: 100000."""
 
+TSDEV_SPOOL_DIR = "TSDEV_SPOOL_DIR"
+"""Directory of the on-disk spool that keeps batches the store could not take until it answers again.
+Default: ``<data dir>/spool``."""
+
+TSDEV_SPOOL_MAX_BYTES = "TSDEV_SPOOL_MAX_BYTES"
+"""Largest size of the spool; when it is full the receivers push back (HTTP 503, gRPC UNAVAILABLE)
+rather than accept what they cannot keep. Default: 1073741824 (1 GiB)."""
+
 TSDEV_INGEST_TOKENS = "TSDEV_INGEST_TOKENS"
 """Comma-separated bearer tokens accepted by the OTLP receivers. Empty (the default) disables auth."""
 
@@ -88,6 +96,8 @@ ALL = [
     TSDEV_MAX_INFLIGHT_BYTES,
     TSDEV_MAX_QUEUED_ROWS,
     TSDEV_BATCH_MAX_ROWS,
+    TSDEV_SPOOL_DIR,
+    TSDEV_SPOOL_MAX_BYTES,
     TSDEV_INGEST_TOKENS,
     TSDEV_API_TOKENS,
     TSDEV_LOG_LEVEL,

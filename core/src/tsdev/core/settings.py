@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     max_inflight_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
     max_queued_rows: int = Field(default=1_000_000, gt=0)
     batch_max_rows: int = Field(default=100_000, gt=0)
+    spool_dir: Path | None = None
+    spool_max_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
     ingest_tokens: Annotated[tuple[str, ...], NoDecode] = ()
     api_tokens: Annotated[tuple[str, ...], NoDecode] = ()
     log_level: LogLevel = "info"
@@ -57,6 +59,10 @@ class Settings(BaseSettings):
     def effective_clickhouse_url(self) -> str:
         """The configured DSN, or the embedded store inside the data directory."""
         return self.clickhouse_url or f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+    @property
+    def effective_spool_dir(self) -> Path:
+        return self.spool_dir or self.data_dir / "spool"
 
     def __repr__(self) -> str:  # tokens never reach logs or tracebacks
         shown = self.model_dump(exclude={"ingest_tokens", "api_tokens"})

@@ -37,6 +37,15 @@ class IngestMetrics:
             ["table", "outcome"],
             registry=self.registry,
         )
+        self.spooled_rows = Counter(
+            "tsdev_spool_rows",
+            "Rows written to the on-disk spool because the store failed",
+            ["table"],
+            registry=self.registry,
+        )
+        self.spool_replayed = Counter(
+            "tsdev_spool_replayed_batches", "Spooled batches replayed into the store", registry=self.registry
+        )
         self.flush_seconds = Histogram(
             "tsdev_store_flush_seconds",
             "Time to commit one batch to the store",

@@ -4,7 +4,9 @@ Requests hand their decoded rows to :meth:`BatchWriter.write` and wait. One task
 that queued up while the previous insert ran (up to ``max_rows``), merges it per table and inserts each
 table once. So under load inserts grow large by themselves, and an idle server adds no delay. A
 request's future resolves only after every table it touched is committed; if an insert fails, the
-requests in that batch get the error and nothing of theirs is acknowledged.
+requests in that batch get the error and nothing of theirs is acknowledged, unless a spool is
+configured: then the failed table's rows are written durably to the spool, the requests succeed, and
+the writer replays the spool into the store as soon as it answers again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 
 from tsdev.core.store import Store
 from tsdev.ingest.decode import TableRows
+from tsdev.ingest.spool import Spool
 from tsdev.ingest.telemetry import IngestMetrics
 
 logger = logging.getLogger(__name__)
@@ -41,9 +44,17 @@ class _Pending:
 
 class BatchWriter:
     def __init__(
-        self, store: Store, metrics: IngestMetrics, max_rows: int = 100_000, max_queued_rows: int = 1_000_000
+        self,
+        store: Store,
+        metrics: IngestMetrics,
+        max_rows: int = 100_000,
+        max_queued_rows: int = 1_000_000,
+        spool: Spool | None = None,
+        replay_interval_seconds: float = 1.0,
     ) -> None:
         self._store = store
+        self._spool = spool
+        self._replay_interval = replay_interval_seconds
         self._max_queued_rows = max_queued_rows
         self.queued_rows = 0
         self._metrics = metrics
@@ -91,12 +102,19 @@ class BatchWriter:
         return batch
 
     async def _run(self) -> None:
+        await self._replay_spool()
         while True:
             if not self._queue:
                 if self._closing:
                     return
                 self._wakeup.clear()
-                await self._wakeup.wait()
+                if self._spool is None or self._spool.is_empty():
+                    await self._wakeup.wait()
+                else:
+                    try:
+                        await asyncio.wait_for(self._wakeup.wait(), self._replay_interval)
+                    except TimeoutError:
+                        await self._replay_spool()
                 continue
             batch = self._take_batch()
             failed_tables = await asyncio.to_thread(self._commit, batch)
@@ -108,6 +126,18 @@ class BatchWriter:
                     pending.done.set_exception(errors[0])
                 else:
                     pending.done.set_result(None)
+
+    async def _replay_spool(self) -> None:
+        if self._spool is None or self._spool.is_empty():
+            return
+        try:
+            replayed = await asyncio.to_thread(self._spool.replay, self._store.insert_arrow)
+        except Exception as exc:
+            logger.info("store still unavailable, spool kept (%s bytes): %s", self._spool.size_bytes, exc)
+            return
+        if replayed:
+            logger.info("replayed %s spooled batches into the store", replayed)
+            self._metrics.spool_replayed.inc(replayed)
 
     def _commit(self, batch: list[_Pending]) -> dict[str, Exception]:
         """Insert the batch, one insert per table; return the tables that failed and why."""
@@ -121,12 +151,24 @@ class BatchWriter:
         failed: dict[str, Exception] = {}
         for table, table_rows in merged.items():
             started = time.perf_counter()
+            arrow = table_rows.to_arrow()
             try:
-                self._store.insert_arrow(table, table_rows.to_arrow())
+                self._store.insert_arrow(table, arrow)
             except Exception as exc:
                 logger.error("insert into %s failed (%s rows): %s", table, table_rows.num_rows, exc)
                 self._metrics.batches.labels(table, "error").inc()
-                failed[table] = exc
+                if self._spool is None:
+                    failed[table] = exc
+                    continue
+                try:
+                    self._spool.append(table, arrow)
+                except Exception as spool_error:
+                    logger.error(
+                        "could not spool %s rows for %s: %s", table_rows.num_rows, table, spool_error
+                    )
+                    failed[table] = spool_error
+                    continue
+                self._metrics.spooled_rows.labels(table).inc(table_rows.num_rows)
                 continue
             self._metrics.flush_seconds.observe(time.perf_counter() - started)
             self._metrics.batches.labels(table, "ok").inc()
