@@ -73,10 +73,10 @@ def test_a_torn_last_record_is_skipped_and_earlier_ones_replayed(tmp_path: Path)
 
 
 def test_a_full_spool_refuses(tmp_path: Path) -> None:
-    spool = Spool(tmp_path, max_bytes=1500)
+    spool = Spool(tmp_path, max_bytes=600)
     spool.append("t", _rows(*range(10)))
     size = spool.size_bytes
-    assert 2 * size > 1500  # a second record cannot fit
+    assert 2 * size > 600  # a second record cannot fit
     with pytest.raises(SpoolFull):
         spool.append("t", _rows(*range(10)))
     assert spool.size_bytes == size
