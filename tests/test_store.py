@@ -9,7 +9,7 @@ def test_migrations_create_every_contract_table(fresh_store: Store) -> None:
             "SELECT name FROM system.tables WHERE database = {db:String}", {"db": fresh_store.database}
         )
     }
-    expected = {ddl.name for migration in MIGRATIONS for ddl in migration.tables}
+    expected = {ddl.name for migration in MIGRATIONS for ddl in migration.tables if ddl.creates}
     assert expected <= names
     assert fresh_store.schema_version() == MIGRATIONS[-1].version
 

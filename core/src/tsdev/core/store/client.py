@@ -116,18 +116,24 @@ class Store:
     # -- schema -----------------------------------------------------------------------------------
 
     def schema_version(self) -> int:
+        return max(self.applied_versions(), default=0)
+
+    def applied_versions(self) -> set[int]:
         # Identifiers here are validated at construction; values are always bound parameters.
-        rows = self.query_rows(f"SELECT max(Version) FROM {self.table(SCHEMA_VERSION)}")  # noqa: S608
-        return int(rows[0][0]) if rows else 0
+        rows = self.query_rows(f"SELECT DISTINCT Version FROM {self.table(SCHEMA_VERSION)}")  # noqa: S608
+        return {int(row[0]) for row in rows}
 
     def migrate(self, retention: Retention, migrations: Sequence[Migration] = MIGRATIONS) -> None:
-        """Apply every migration newer than the recorded version, then bring TTLs in line with
-        ``retention``. Safe to run concurrently from several processes."""
+        """Apply every migration not yet recorded, in version order, then bring TTLs in line with
+        ``retention``. Safe to run concurrently from several processes: every statement is idempotent.
+
+        Recorded versions are compared as a set, not against the highest one, so a migration merged
+        with a lower number than one already applied is still applied."""
         self.command(f"CREATE DATABASE IF NOT EXISTS {self.database}")
         self.command(SCHEMA_VERSION_DDL.format(db=self.database))
-        current = self.schema_version()
-        for migration in migrations:
-            if migration.version <= current:
+        applied = self.applied_versions()
+        for migration in sorted(migrations, key=lambda m: m.version):
+            if migration.version in applied:
                 continue
             logger.info("applying schema migration %s: %s", migration.version, migration.description)
             for ddl in migration.tables:

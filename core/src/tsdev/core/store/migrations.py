@@ -21,12 +21,15 @@ Statement = str | tuple[str, ...]
 
 @dataclass(frozen=True)
 class TableDDL:
-    """``CREATE`` for one table, with the signal whose retention applies and its time column."""
+    """One statement of a migration: usually the ``CREATE`` of a table or view (``creates`` is then
+    the object's name), with the signal whose retention applies and its time column; or a data step
+    such as a backfill (``creates=False``)."""
 
     name: str
     statement: Statement
     signal: Signal | None = None
     ttl_column: str = ""
+    creates: bool = True
 
 
 @dataclass(frozen=True)
@@ -310,7 +313,7 @@ MIGRATIONS += (
         description="Per-minute request, error and latency aggregates per service, operation and kind",
         tables=(
             TableDDL("tsdev_service_red_1m", _SERVICE_RED_1M, "traces", "Minute"),
-            TableDDL("tsdev_service_red_1m_backfill", _SERVICE_RED_1M_BACKFILL),
+            TableDDL("tsdev_service_red_1m_backfill", _SERVICE_RED_1M_BACKFILL, creates=False),
             TableDDL("tsdev_service_red_1m_mv", _SERVICE_RED_1M_MV),
         ),
     ),
