@@ -5,7 +5,9 @@
 set -euo pipefail
 
 need_apt=()
-# (Redis, the Kubernetes API server build and Node are added here as the suite comes to need them.)
+# (The Kubernetes API server build and Node are added here as the suite comes to need them.)
+# Redis: the broker of the distributed-mode test (a real Celery worker against a real redis-server).
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

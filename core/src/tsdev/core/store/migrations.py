@@ -15,6 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from tsdev.core.store.ddl_findings import (
+    ANALYSIS_WATERMARK,
+    ANALYSIS_WATERMARK_DDL,
+    FINDINGS,
+    FINDINGS_DDL,
+)
+
 Signal = Literal["traces", "logs", "metrics"]
 Statement = str | tuple[str, ...]
 
@@ -315,6 +322,17 @@ MIGRATIONS += (
             TableDDL("tsdev_service_red_1m", _SERVICE_RED_1M, "traces", "Minute"),
             TableDDL("tsdev_service_red_1m_backfill", _SERVICE_RED_1M_BACKFILL, creates=False),
             TableDDL("tsdev_service_red_1m_mv", _SERVICE_RED_1M_MV),
+        ),
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        version=3,
+        description="Findings of the trace analysis and the watermark of incremental analysis",
+        tables=(
+            TableDDL(FINDINGS, FINDINGS_DDL),
+            TableDDL(ANALYSIS_WATERMARK, ANALYSIS_WATERMARK_DDL),
         ),
     ),
 )
