@@ -49,9 +49,11 @@ INSERT INTO {table} (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKin
 SELECT
     fromUnixTimestamp64Nano(
         toInt64({start_ns} + intDiv(number, 20) * {trace_gap_ns} + (number % 20) * 1000000)),
-    lower(concat(hex(cityHash64(intDiv(number, 20), 'a')), hex(cityHash64(intDiv(number, 20), 'b')))),
-    lower(hex(cityHash64(number))),
-    if(number % 20 = 0, '', lower(hex(cityHash64(number - number % 20 + intDiv(number % 20 - 1, 3))))),
+    lower(concat(leftPad(hex(cityHash64(intDiv(number, 20), 'a')), 16, '0'),
+                 leftPad(hex(cityHash64(intDiv(number, 20), 'b')), 16, '0'))),
+    lower(leftPad(hex(cityHash64(number)), 16, '0')),
+    if(number % 20 = 0, '',
+       lower(leftPad(hex(cityHash64(number - number % 20 + intDiv(number % 20 - 1, 3))), 16, '0'))),
     concat('op-', toString(cityHash64(number, 'o') % {operations})),
     if(number % 20 = 0 OR number % 3 = 1, 'Server', 'Client'),
     concat('svc-', toString((intDiv(number, 20) + intDiv(number % 20, 4)) % {services})),
@@ -70,7 +72,8 @@ INSERT INTO {table} (Timestamp, TraceId, SpanId, SeverityText, SeverityNumber, S
                      ResourceAttributes, LogAttributes)
 SELECT
     fromUnixTimestamp64Nano(toInt64({start_ns} + number * {log_gap_ns})),
-    lower(concat(hex(cityHash64(number % {traces}, 'a')), hex(cityHash64(number % {traces}, 'b')))),
+    lower(concat(leftPad(hex(cityHash64(number % {traces}, 'a')), 16, '0'),
+                 leftPad(hex(cityHash64(number % {traces}, 'b')), 16, '0'))),
     '',
     ['DEBUG', 'INFO', 'INFO', 'INFO', 'WARN', 'ERROR'][number % 6 + 1],
     [5, 9, 9, 9, 13, 17][number % 6 + 1],
@@ -208,7 +211,7 @@ def main() -> None:
     rng = random.Random(7)
     lookup = store.table("otel_traces_trace_id_ts")
     trace_ids = [r[0] for r in store.query_rows(
-        f"SELECT TraceId FROM {lookup} ORDER BY cityHash64(TraceId) LIMIT 2000"
+        f"SELECT TraceId FROM {lookup} WHERE length(TraceId) = 32 ORDER BY cityHash64(TraceId) LIMIT 2000"
     )]  # fmt: skip
     rare = [r[0] for r in store.query_rows(
         f"SELECT extract(Body, 'marker[0-9]+') FROM {store.table('otel_logs')}"

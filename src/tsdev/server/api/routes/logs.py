@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -66,10 +67,9 @@ def search_logs(
     limit: Annotated[int, Query(ge=1, le=1000, description="Records per page")] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> LogSearchResult:
-    query = queries.LogQuery(
-        **{**filters.__dict__, "time_range": TimeRange.parse(start, end), "limit": limit,
-           "cursor": Cursor.decode(cursor)},
-    )  # fmt: skip
+    query = replace(
+        filters, time_range=TimeRange.parse(start, end), limit=limit, cursor=Cursor.decode(cursor)
+    )
     page = queries.search_logs(store, query)
     return LogSearchResult(records=[LogRecord.of(r) for r in page.records], next_cursor=page.next_cursor)
 
