@@ -81,6 +81,16 @@ TSDEV_SERVER = "TSDEV_SERVER"
 TSDEV_TOKEN = "TSDEV_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """Bearer token the CLI sends to the API. Default: none."""
 
+TSDEV_ANALYSIS_INTERVAL_SECONDS = "TSDEV_ANALYSIS_INTERVAL_SECONDS"
+"""Seconds between two incremental analysis passes (detectors over the spans stored since the last
+pass). In embedded mode ``tsdev serve`` runs them in-process; in distributed mode Celery beat
+schedules them. 0 turns the embedded schedule off. Default: 300 (5 minutes)."""
+
+TSDEV_REDIS_URL = "TSDEV_REDIS_URL"
+"""Redis URL (``redis://host:6379/0``) of the Celery broker and result store. Setting it selects
+distributed mode: ``tsdev serve`` stops running analysis in-process and ``tsdev worker`` and
+``tsdev beat`` run it instead. Default: empty (embedded mode)."""
+
 ALL = [
     TSDEV_DATA_DIR,
     TSDEV_CLICKHOUSE_URL,
@@ -103,4 +113,6 @@ ALL = [
     TSDEV_LOG_LEVEL,
     TSDEV_SERVER,
     TSDEV_TOKEN,
+    TSDEV_ANALYSIS_INTERVAL_SECONDS,
+    TSDEV_REDIS_URL,
 ]

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     ingest_tokens: Annotated[tuple[str, ...], NoDecode] = ()
     api_tokens: Annotated[tuple[str, ...], NoDecode] = ()
     log_level: LogLevel = "info"
+    analysis_interval_seconds: float = Field(default=300.0, ge=0)
+    redis_url: str = ""
 
     _split_ingest = field_validator("ingest_tokens", "api_tokens", mode="before")(_split_tokens)
 
