@@ -81,6 +81,40 @@ TSDEV_SERVER = "TSDEV_SERVER"
 TSDEV_TOKEN = "TSDEV_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """Bearer token the CLI sends to the API. Default: none."""
 
+ANTHROPIC_API_KEY = "ANTHROPIC_API_KEY"
+"""API key of the Anthropic Messages API. When set, the advisor asks a model for patches; without it
+(the default) it uses its deterministic codemods only. Never logged nor put into prompts."""
+
+ANTHROPIC_BASE_URL = "ANTHROPIC_BASE_URL"
+"""Base URL of the Anthropic API, for a proxy or gateway. Default: ``https://api.anthropic.com``."""
+
+TSDEV_ADVISOR_MODEL = "TSDEV_ADVISOR_MODEL"
+"""Model the advisor asks for patches. Default: ``claude-sonnet-4-6``."""
+
+TSDEV_ADVISOR_MAX_TOKENS = "TSDEV_ADVISOR_MAX_TOKENS"
+"""Most output tokens of one patch request. Default: 8192."""
+
+TSDEV_ADVISOR_CONTEXT_CHARS = "TSDEV_ADVISOR_CONTEXT_CHARS"
+"""Most characters of source code put into one patch request (the rest is cut). Default: 60000."""
+
+TSDEV_ADVISOR_TIMEOUT_S = "TSDEV_ADVISOR_TIMEOUT_S"
+"""Timeout of one model request, in seconds. Default: 120."""
+
+TSDEV_ADVISOR_MAX_RETRIES = "TSDEV_ADVISOR_MAX_RETRIES"
+"""Retries of a model request refused with 429, 5xx or a connection error (the SDK backs off and honours
+``retry-after``). Default: 3."""
+
+TSDEV_GITHUB_TOKEN = "TSDEV_GITHUB_TOKEN"  # noqa: S105 (a variable name, not a secret)
+"""Token the advisor opens pull requests with (contents, pull requests and issues write). Falls back to
+``GITHUB_TOKEN``. Default: none (dry runs only)."""
+
+GITHUB_TOKEN = "GITHUB_TOKEN"  # noqa: S105 (a variable name, not a secret)
+"""General GitHub token, read when ``TSDEV_GITHUB_TOKEN`` is unset. Default: none."""
+
+TSDEV_GITHUB_API_URL = "TSDEV_GITHUB_API_URL"
+"""GitHub REST API base URL; for GitHub Enterprise Server ``https://HOST/api/v3``.
+Default: ``https://api.github.com``."""
+
 TSDEV_ANALYSIS_INTERVAL_SECONDS = "TSDEV_ANALYSIS_INTERVAL_SECONDS"
 """Seconds between two incremental analysis passes (detectors over the spans stored since the last
 pass). In embedded mode ``tsdev serve`` runs them in-process; in distributed mode Celery beat
@@ -115,4 +149,14 @@ ALL = [
     TSDEV_TOKEN,
     TSDEV_ANALYSIS_INTERVAL_SECONDS,
     TSDEV_REDIS_URL,
+    ANTHROPIC_API_KEY,
+    ANTHROPIC_BASE_URL,
+    TSDEV_ADVISOR_MODEL,
+    TSDEV_ADVISOR_MAX_TOKENS,
+    TSDEV_ADVISOR_CONTEXT_CHARS,
+    TSDEV_ADVISOR_TIMEOUT_S,
+    TSDEV_ADVISOR_MAX_RETRIES,
+    TSDEV_GITHUB_TOKEN,
+    GITHUB_TOKEN,
+    TSDEV_GITHUB_API_URL,
 ]

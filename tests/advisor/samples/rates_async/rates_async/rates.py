@@ -1,0 +1,13 @@
+"""Currency conversion for checkout."""
+
+from __future__ import annotations
+
+from rates_async.upstream import UPSTREAM
+
+
+async def fetch_rate(currency: str) -> float:
+    return await UPSTREAM.get(currency)
+
+
+async def convert(amount: float, currency: str) -> float:
+    return round(amount * await fetch_rate(currency), 2)
