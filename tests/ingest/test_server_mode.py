@@ -30,8 +30,13 @@ NOW = time.time_ns()
 def _batch(tag: str) -> bytes:
     resource = Resource(attributes=[KeyValue(key="service.name", value=AnyValue(string_value="mode"))])
     spans = [
-        Span(trace_id=(i + 1).to_bytes(16, "big"), span_id=(i + 1).to_bytes(8, "big"), name=tag,
-             start_time_unix_nano=NOW, end_time_unix_nano=NOW + 1000)
+        Span(
+            trace_id=(i + 1).to_bytes(16, "big"),
+            span_id=(i + 1).to_bytes(8, "big"),
+            name=tag,
+            start_time_unix_nano=NOW,
+            end_time_unix_nano=NOW + 1000,
+        )
         for i in range(SPANS_PER_REQUEST)
     ]
     request = ExportTraceServiceRequest(
@@ -41,7 +46,9 @@ def _batch(tag: str) -> bytes:
 
 
 def _send(receiver: ServeProcess, tag: str) -> int:
-    return httpx.post(f"{receiver.otlp_url}/v1/traces", content=_batch(tag), headers=PROTOBUF, timeout=30).status_code
+    return httpx.post(
+        f"{receiver.otlp_url}/v1/traces", content=_batch(tag), headers=PROTOBUF, timeout=30
+    ).status_code
 
 
 def _counts(clickhouse: ClickHouseServer) -> dict[str, int]:
@@ -73,7 +80,9 @@ def _receiver(tmp_path: Path, name: str, clickhouse: ClickHouseServer) -> ServeP
     return ServeProcess(tmp_path / name, TSDEV_CLICKHOUSE_URL=clickhouse.url).start()
 
 
-def test_outage_is_spooled_then_replayed_without_loss_or_doubles(tmp_path: Path, clickhouse: ClickHouseServer) -> None:
+def test_outage_is_spooled_then_replayed_without_loss_or_doubles(
+    tmp_path: Path, clickhouse: ClickHouseServer
+) -> None:
     receiver = _receiver(tmp_path, "receiver", clickhouse)
     try:
         assert _send(receiver, "before") == 200
@@ -118,7 +127,9 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
             for n in range(10_000):
                 tag = f"{prefix}-{n}"
                 try:
-                    response = client.post(f"{receiver.otlp_url}/v1/traces", content=_batch(tag), headers=PROTOBUF)
+                    response = client.post(
+                        f"{receiver.otlp_url}/v1/traces", content=_batch(tag), headers=PROTOBUF
+                    )
                 except httpx.TransportError:
                     return
                 if response.status_code == 200:
