@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue, KeyValueList
-from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs, SeverityNumber
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
@@ -58,7 +58,7 @@ def trace_requests(draw: st.DrawFn) -> ExportTraceServiceRequest:
             span_id=draw(ids8),
             parent_span_id=draw(ids8),
             name=draw(st.text(max_size=30)),
-            kind=draw(st.integers(0, 9)),
+            kind=Span.SpanKind.ValueType(draw(st.integers(0, 9))),
             start_time_unix_nano=draw(times),
             end_time_unix_nano=draw(times),
             attributes=draw(attributes),
@@ -78,7 +78,7 @@ def log_requests(draw: st.DrawFn) -> ExportLogsServiceRequest:
             time_unix_nano=draw(times),
             observed_time_unix_nano=draw(times),
             body=draw(any_values),
-            severity_number=draw(st.integers(0, 24)),
+            severity_number=SeverityNumber.ValueType(draw(st.integers(0, 24))),
             trace_id=draw(ids16),
             span_id=draw(ids8),
             attributes=draw(attributes),

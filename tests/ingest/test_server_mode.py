@@ -60,7 +60,7 @@ def _counts(clickhouse: ClickHouseServer) -> dict[str, int]:
     return {name: count for name, count in rows}
 
 
-def _wait_for(condition, timeout: float = 60.0) -> bool:  # type: ignore[no-untyped-def]
+def _wait_for(condition, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
