@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tsdev.cli import logs, serve, services, traces
+from tsdev.cli import autoscale, deploy, logs, serve, services, traces
 
 app = typer.Typer(
     name="tsdev",
@@ -20,6 +20,10 @@ app.command("logs")(logs.logs)
 app.command("traces")(traces.traces)
 app.command("trace")(traces.trace)
 app.command("services")(services.services)
+app.command("deploy")(deploy.deploy)
+app.command("rollback")(deploy.rollback)
+app.command("status")(deploy.status)
+app.command("autoscale")(autoscale.autoscale)
 
 
 def _version(value: bool) -> None:

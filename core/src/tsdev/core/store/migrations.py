@@ -21,6 +21,7 @@ from tsdev.core.store.ddl_findings import (
     FINDINGS,
     FINDINGS_DDL,
 )
+from tsdev.core.store.ddl_scaling import SCALING_DECISIONS, SCALING_DECISIONS_DDL
 
 Signal = Literal["traces", "logs", "metrics"]
 Statement = str | tuple[str, ...]
@@ -334,6 +335,14 @@ MIGRATIONS += (
             TableDDL(FINDINGS, FINDINGS_DDL),
             TableDDL(ANALYSIS_WATERMARK, ANALYSIS_WATERMARK_DDL),
         ),
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        version=5,
+        description="Decisions of the predictive autoscaler, one row per app per tick",
+        tables=(TableDDL(SCALING_DECISIONS, SCALING_DECISIONS_DDL, "metrics", "toDateTime(DecidedAt)"),),
     ),
 )
 
