@@ -16,3 +16,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     echo "note: cannot install ${need_apt[*]} (not root or no apt-get); tests needing them will skip" >&2
   fi
 fi
+
+# Kubernetes: kube-apiserver and kube-controller-manager built once from Debian's source package into
+# ${TSDEV_KUBE_CACHE:-~/.cache/tsdev/kube}, and etcd-server, for the platform tests (tests/platform).
+# A failed build is fatal only in CI, where those tests would fail anyway.
+if ! bash "$(dirname "$0")/build-kube.sh"; then
+  if [ "${CI:-}" = "true" ]; then
+    exit 1
+  fi
+  echo "note: the Kubernetes binaries could not be built; the platform tests against a real API server will skip" >&2
+fi
