@@ -65,7 +65,7 @@ def _handler(fake: FakeAnthropic) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-            fake.requests.append((dict(self.headers.items()), body))
+            fake.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
             key = self.headers.get("x-api-key") or self.headers.get("authorization", "").removeprefix(
                 "Bearer "
             )
