@@ -21,6 +21,14 @@ from tsdev.core.store.ddl_findings import (
     FINDINGS,
     FINDINGS_DDL,
 )
+from tsdev.core.store.ddl_forecasts import (
+    FORECAST_EVENTS,
+    FORECAST_EVENTS_DDL,
+    FORECASTS,
+    FORECASTS_DDL,
+    SEASONALITY,
+    SEASONALITY_DDL,
+)
 from tsdev.core.store.ddl_scaling import SCALING_DECISIONS, SCALING_DECISIONS_DDL
 
 Signal = Literal["traces", "logs", "metrics"]
@@ -334,6 +342,18 @@ MIGRATIONS += (
         tables=(
             TableDDL(FINDINGS, FINDINGS_DDL),
             TableDDL(ANALYSIS_WATERMARK, ANALYSIS_WATERMARK_DDL),
+        ),
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        version=4,
+        description="Forecasts with quantiles and backtest scores, declared events, seasonality results",
+        tables=(
+            TableDDL(FORECASTS, FORECASTS_DDL, "traces", "toDateTime(FittedAt)"),
+            TableDDL(FORECAST_EVENTS, FORECAST_EVENTS_DDL),
+            TableDDL(SEASONALITY, SEASONALITY_DDL, "traces", "toDateTime(AnalyzedAt)"),
         ),
     ),
 )
