@@ -2,10 +2,15 @@
 
 No model wins everywhere: Holt-Winters tracks the current level and wins the next hour, while
 multi-seasonal and calendar models win a day ahead. So every candidate is fitted once before a
-backtest window, walked through it, and for each band of lead times (under 1 h, 1-6 h, beyond) the
-best single model or equal-weight pair of models is chosen. The chosen blend's own backtest errors
-become its conformal intervals. Under two days of history the choice is not attempted: a cold-start
-forecast with wide intervals is returned and flagged.
+backtest window of two weeks, walked through it, and for each band of lead times (under 1 h, 1-6 h,
+beyond) the best single model or equal-weight pair of models is chosen.
+
+The window is split in two halves. The blend is chosen on the earlier half only; its errors on the
+later half become its conformal intervals and its reported scores. Choosing and calibrating on the
+same origins made the intervals too narrow (the winner of a comparison looks better on the data it
+won on than it will be), and a single week was too short to tell models apart, so a lucky week
+decided. Under two days of history the choice is not attempted: a cold-start forecast with wide
+intervals is returned and flagged.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy.typing as npt
 import polars as pl
 
 from tsdev.analysis.forecast._series import DAY, WEEK, FloatArray, RegularSeries, as_series, to_timedelta
-from tsdev.analysis.forecast.backtest import horizon_label, mase_scale
+from tsdev.analysis.forecast.backtest import central_intervals, horizon_label, interval_label, mase_scale
 from tsdev.analysis.forecast.base import (
     MIN_CALIBRATION_ORIGINS,
     Forecaster,
@@ -34,7 +39,13 @@ from tsdev.analysis.forecast.boosting import BoostedRegressionForecaster
 from tsdev.analysis.forecast.cold_start import ColdStartForecaster
 from tsdev.analysis.forecast.events import Event, as_events
 from tsdev.analysis.forecast.holt_winters import HoltWintersForecaster
-from tsdev.analysis.forecast.intervals import DEFAULT_QUANTILES, ConformalTable, residual_matrix
+from tsdev.analysis.forecast.intervals import (
+    DEFAULT_QUANTILES,
+    ConformalTable,
+    conformal_quantiles,
+    residual_matrix,
+    validate_quantiles,
+)
 from tsdev.analysis.forecast.mstl import MSTLForecaster
 from tsdev.analysis.forecast.naive import SeasonalNaiveForecaster
 from tsdev.analysis.forecast.result import ForecastResult
@@ -79,7 +90,7 @@ class AutoForecaster(Forecaster):
         combine: bool = True,
         quantiles: Sequence[float] = DEFAULT_QUANTILES,
         calibration_horizon: timedelta = DAY,
-        calibration_origins: int = 84,
+        calibration_origins: int = 168,
         origin_every: timedelta = timedelta(hours=2),
         cold_start_history: timedelta = COLD_START_HISTORY,
     ) -> None:
@@ -113,6 +124,7 @@ class AutoForecaster(Forecaster):
         self.sigma_ = max(float(np.std(observed)), 1e-9)
         self.conformal_ = None
         self.scores_: dict[str, dict[str, float]] = {}
+        self.coverage_: dict[str, float] = {}
         self.history_span_ = series.span
         self.cold_start_ = series.span < self.cold_start_history
         self.horizon_ = series.points(self.calibration_horizon)
@@ -165,7 +177,8 @@ class AutoForecaster(Forecaster):
         scale = mase_scale(prefix.values[-series.points(4 * WEEK) :], series.points(DAY))
         options = self._options(forecasts)
         edges = sorted({0, self.horizon_, *(min(series.points(b), self.horizon_) for b in self.bands)})
-        errors = {name: np.abs(actuals - f) for name, f in options.items()}
+        choose, judge = _halves(origins)
+        errors = {name: np.abs(actuals[choose] - f[choose]) for name, f in options.items()}
         self.blocks_ = []
         blended = np.empty_like(actuals)
         for start, end in itertools.pairwise(edges):
@@ -173,9 +186,15 @@ class AutoForecaster(Forecaster):
             self.blocks_.append(Block(start, end, tuple(best.split("+"))))
             blended[:, start:end] = options[best][:, start:end]
         for name in options:
-            self.scores_[name] = _mase_at(actuals, options[name], self.bands, series, scale)
-        self.scores_[self.name] = _mase_at(actuals, blended, self.bands, series, scale)
-        self.conformal_ = ConformalTable(residual_matrix(actuals, blended, self.floor_), self.floor_)
+            self.scores_[name] = _mase_at(actuals[judge], options[name][judge], self.bands, series, scale)
+        self.scores_[self.name] = _mase_at(actuals[judge], blended[judge], self.bands, series, scale)
+        self.conformal_ = ConformalTable(
+            residual_matrix(actuals[judge], blended[judge], self.floor_), self.floor_
+        )
+        # How intervals drawn from one stretch of history covered the next: the chosen blend's
+        # residuals on the choosing half, applied to the judging half.
+        earlier = ConformalTable(residual_matrix(actuals[choose], blended[choose], self.floor_), self.floor_)
+        self.coverage_ = _coverage(earlier, actuals[judge], blended[judge], (*self.quantiles, 0.05, 0.95))
         used = {m for block in self.blocks_ for m in block.members}
         self.members_ = {name: members[name] for name in used}
         for model in self.members_.values():
@@ -218,6 +237,7 @@ class AutoForecaster(Forecaster):
             calibrated=self.calibrated,
             message=self.message_,
             scores=self.scores_,
+            coverage=self.coverage_,
             forecast=forecast,
         )
 
@@ -234,6 +254,31 @@ def _mase_at(
     for band in (*bands, to_timedelta(series.step) * actuals.shape[1]):
         lead = min(series.points(band), actuals.shape[1])
         out[horizon_label(band)] = float(np.nanmean(errors[:, :lead]) / scale)
+    return out
+
+
+def _halves(origins: int) -> tuple[slice, slice]:
+    """Earlier origins choose the blend, later ones judge and calibrate it (more recent, so closer
+    to the future the intervals are for)."""
+    half = origins // 2
+    return slice(0, half), slice(half, origins)
+
+
+def _coverage(
+    table: ConformalTable, actuals: FloatArray, forecasts: FloatArray, quantiles: Sequence[float]
+) -> dict[str, float]:
+    """Share of observed actuals inside each central interval the quantiles define."""
+    qs = validate_quantiles(quantiles)
+    out: dict[str, float] = {}
+    observed = np.isfinite(actuals)
+    if not observed.any():
+        return out
+    for low, high in central_intervals(qs):
+        inside = np.zeros_like(actuals, dtype=bool)
+        for i in range(actuals.shape[0]):
+            bounds = conformal_quantiles(forecasts[i], table, (low, high))
+            inside[i] = (actuals[i] >= bounds[:, 0]) & (actuals[i] <= bounds[:, 1])
+        out[interval_label(low)] = float(inside[observed].mean())
     return out
 
 
