@@ -58,7 +58,7 @@ def test_a_tool_use_answer_becomes_the_validated_patch(fake: FakeAnthropic, tmp_
         "cache_read_input_tokens": 900,
     }
     headers, body = fake.requests[0]
-    assert headers["x-api-key"] == API_KEY
+    assert API_KEY in (headers.get("x-api-key"), headers.get("authorization", "").removeprefix("Bearer "))
     assert body["tool_choice"] == {"type": "tool", "name": "propose_patch"}
     assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert body["tools"][0]["cache_control"] == {"type": "ephemeral"}
@@ -80,14 +80,19 @@ def test_429_is_retried_after_retry_after(fake: FakeAnthropic, tmp_path: Path) -
     assert len(fake.requests) == 2
 
 
-def test_bearer_authorization_is_accepted(fake: FakeAnthropic, tmp_path: Path) -> None:
+def test_both_key_headers_are_accepted(fake: FakeAnthropic) -> None:
     import anthropic
+    import httpx
 
     fake.script.append(tool_reply(patch_input()))
     client = anthropic.Anthropic(api_key=None, auth_token=API_KEY, base_url=fake.url, max_retries=0)
     message = client.messages.create(model="m", max_tokens=10, messages=[{"role": "user", "content": "x"}])
     assert message.content[0].type == "tool_use"
     assert fake.requests[0][0]["authorization"] == f"Bearer {API_KEY}"
+    fake.script.append(tool_reply(patch_input()))
+    raw = httpx.post(f"{fake.url}/v1/messages", json={"model": "m"}, headers={"x-api-key": API_KEY})
+    assert raw.status_code == 200
+    assert httpx.post(f"{fake.url}/v1/messages", json={}, headers={"x-api-key": "wrong"}).status_code == 401
 
 
 @pytest.mark.parametrize(
