@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from tsdev.core.store.ddl_advisor import ADVISOR_PULL_REQUESTS, ADVISOR_PULL_REQUESTS_DDL
 from tsdev.core.store.ddl_findings import (
     ANALYSIS_WATERMARK,
     ANALYSIS_WATERMARK_DDL,
@@ -363,6 +364,14 @@ MIGRATIONS += (
         version=5,
         description="Decisions of the predictive autoscaler, one row per app per tick",
         tables=(TableDDL(SCALING_DECISIONS, SCALING_DECISIONS_DDL, "metrics", "toDateTime(DecidedAt)"),),
+    ),
+)
+
+MIGRATIONS += (
+    Migration(
+        version=6,
+        description="Advisor pull requests: one row per attempt to advise a finding",
+        tables=(TableDDL(ADVISOR_PULL_REQUESTS, ADVISOR_PULL_REQUESTS_DDL),),
     ),
 )
 
