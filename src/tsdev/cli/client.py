@@ -65,6 +65,17 @@ class ApiClient:
         self._check(response)
         return response.json()
 
+    def send(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        """A ``POST``/``PATCH`` with a JSON body; the answer's JSON."""
+        import httpx
+
+        try:
+            response = self._http.request(method, path, json=dict(body or {}))
+        except httpx.TransportError as exc:
+            self._unreachable(exc)
+        self._check(response)
+        return response.json()
+
     def stream(self, path: str, params: Params | None = None) -> Iterator[dict[str, Any]]:
         """The ``data`` of each Server-Sent Event, parsed as JSON, until the server closes."""
         import httpx

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tsdev.cli import autoscale, deploy, logs, serve, services, traces
+from tsdev.cli import analyze, autoscale, deploy, findings, logs, serve, services, traces, worker
 
 app = typer.Typer(
     name="tsdev",
@@ -20,6 +20,11 @@ app.command("logs")(logs.logs)
 app.command("traces")(traces.traces)
 app.command("trace")(traces.trace)
 app.command("services")(services.services)
+app.command("analyze")(analyze.analyze)
+app.command("findings")(findings.findings)
+app.command("finding")(findings.finding)
+app.command("worker")(worker.worker)
+app.command("beat")(worker.beat)
 app.command("deploy")(deploy.deploy)
 app.command("rollback")(deploy.rollback)
 app.command("status")(deploy.status)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tsdev.analysis.jobs import IntervalScheduler
 from tsdev.core.settings import Settings
 from tsdev.core.store import Store
 from tsdev.core.store.client import Retention, redact_dsn
+from tsdev.ingest.decode.batch import warm_up_decoders
 from tsdev.ingest.pipeline import IngestPipeline
 from tsdev.ingest.spool import Spool
 from tsdev.ingest.telemetry import IngestMetrics
@@ -26,6 +29,7 @@ class Runtime:
     pipeline: IngestPipeline = field(init=False)
     ready: bool = False
     stop_servers: Callable[[], None] = field(default=lambda: None, repr=False)
+    scheduler: IntervalScheduler | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.writer = BatchWriter(
@@ -49,14 +53,22 @@ class Runtime:
             Retention(settings.traces_ttl_days, settings.logs_ttl_days, settings.metrics_ttl_days),
         )
         logger.info("store ready at %s, database %s", redact_dsn(url), settings.clickhouse_database)
+        warm_up_decoders()
         return cls(settings, store)
 
     async def start(self) -> None:
         self.writer.start()
+        # Embedded mode runs analysis here; with a Redis URL, Celery beat and workers run it instead.
+        interval = self.settings.analysis_interval_seconds
+        if not self.settings.redis_url and interval > 0:
+            self.scheduler = IntervalScheduler(self.store, interval)
+            self.scheduler.start()
         self.ready = True
 
     async def stop(self) -> None:
         """Commit what is pending, then close the store."""
         self.ready = False
+        if self.scheduler is not None:
+            await asyncio.to_thread(self.scheduler.stop)
         await self.writer.close()
         self.store.close()

@@ -148,6 +148,31 @@ def split(window: Window, max_window_s: float = MAX_WINDOW_S) -> list[Window]:
     ]
 
 
+def analyze_range(
+    store: Store,
+    window: Window,
+    *,
+    max_window_s: float = MAX_WINDOW_S,
+    detectors: Sequence[Detector[Any]] | None = None,
+) -> AnalysisSummary:
+    """:func:`analyze_window` over a range of any length, one window of at most ``max_window_s`` at
+    a time (bounded memory), summed into one summary whose ``findings`` are the latest records."""
+    total = AnalysisSummary(window)
+    latest: dict[str, FindingRecord] = {}
+    for part in split(window, max_window_s):
+        summary = analyze_window(store, part, detectors=detectors)
+        total.spans += summary.spans
+        total.traces += summary.traces
+        total.duration_s += summary.duration_s
+        for name in ("new", "updated", "regressed", "resolved"):
+            mine: list[str] = getattr(total, name)
+            mine.extend(fp for fp in getattr(summary, name) if fp not in mine)
+        latest.update((r.fingerprint, r) for r in summary.findings)
+    total.updated = [fp for fp in total.updated if fp not in total.new]
+    total.findings = list(latest.values())
+    return total
+
+
 def run_incremental(
     store: Store,
     *,
