@@ -13,7 +13,7 @@ T0 = 1544712660300000000
 
 
 def _post(server, signal: str, body: bytes) -> httpx.Response:
-    response = httpx.post(f"{server.otlp_url}/v1/{signal}", content=body, headers=JSON)
+    response = httpx.post(f"{server.otlp_url}/v1/{signal}", content=body, headers=JSON, timeout=60)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {}  # no partial success: everything was accepted

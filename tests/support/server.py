@@ -20,6 +20,7 @@ import httpx
 from tests.support.ports import free_port
 from tsdev.core.settings import Settings
 from tsdev.core.store import Store
+from tsdev.ingest.decode.batch import warm_up_decoders
 from tsdev.server.runtime import Runtime
 from tsdev.server.serve import run_servers
 
@@ -37,6 +38,7 @@ class InProcessServer:
         )
         self.store = store
         self.runtime = Runtime(self.settings, _Unclosable(store))  # type: ignore[arg-type]
+        warm_up_decoders()
         self._thread = threading.Thread(target=self._run, name="tsdev-test-server", daemon=True)
         self._error: BaseException | None = None
 
