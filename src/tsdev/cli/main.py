@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tsdev.cli import analyze, autoscale, deploy, findings, logs, serve, services, traces, worker
+from tsdev.cli import advise, analyze, autoscale, deploy, findings, logs, serve, services, traces, worker
 
 app = typer.Typer(
     name="tsdev",
@@ -20,6 +20,7 @@ app.command("logs")(logs.logs)
 app.command("traces")(traces.traces)
 app.command("trace")(traces.trace)
 app.command("services")(services.services)
+app.command("advise")(advise.advise)
 app.command("analyze")(analyze.analyze)
 app.command("findings")(findings.findings)
 app.command("finding")(findings.finding)
