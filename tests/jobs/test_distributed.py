@@ -127,20 +127,17 @@ def test_a_celery_worker_and_beat_produce_the_findings_of_embedded_mode(
 ) -> None:
     shared = Store.connect(clickhouse_server.url, "otel", Retention(0, 0, 0))
     store_traces(shared, TRACES)
-    store_traces(fresh_store, TRACES)
-    analyze_range(fresh_store, window(0, 3600))
-    embedded = _comparable(fresh_store)
-    assert {kind for kind, *_ in embedded.values()} == {
-        "n_plus_one",
-        "flaky_step",
-        "parallelizable",
-        "cacheable",
-    }
-
     env = _env(tmp_path, redis_url, clickhouse_server)
+    # Both processes start while the embedded pass runs: their start-up is most of this test's time.
     worker = _Process(["worker", "--pool", "solo"], env, tmp_path / "worker.log")
-    beat: _Process | None = None
+    beat = _Process(["beat"], env, tmp_path / "beat.log")
     try:
+        store_traces(fresh_store, TRACES)
+        analyze_range(fresh_store, window(0, 3600))
+        embedded = _comparable(fresh_store)
+        kinds = {kind for kind, *_ in embedded.values()}
+        assert kinds == {"n_plus_one", "flaky_step", "parallelizable", "cacheable"}
+
         app = create_app(Settings(redis_url=redis_url, data_dir=tmp_path / "client"))
         span = window(0, 3600)
         result = app.send_task(ANALYZE_RANGE, args=[span.start_ns, span.end_ns])
@@ -151,14 +148,12 @@ def test_a_celery_worker_and_beat_produce_the_findings_of_embedded_mode(
         assert sorted(summary["new"]) == sorted(embedded)
         assert _comparable(shared) == embedded
 
-        beat = _Process(["beat"], env, tmp_path / "beat.log")
         _wait_for(
             lambda: repository.get_watermark(shared, "detectors") is not None,
             60,
             f"a scheduled pass to store its watermark:\n{beat.output()}\n{worker.output()}",
         )
     finally:
-        if beat is not None:
-            beat.stop()
+        beat.stop()
         worker.stop()
         shared.close()
