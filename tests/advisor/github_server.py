@@ -377,7 +377,7 @@ def _tree_json(hub: FakeGitHub, sha: str, recursive: bool) -> dict[str, Any]:
     for line in git(hub.repo_dir, *args).splitlines():
         meta, path = line.split("\t", 1)
         mode, kind, obj, size = meta.split()
-        entry = {
+        entry: dict[str, Any] = {
             "path": path,
             "mode": mode,
             "type": kind,

@@ -11,7 +11,7 @@ from tsdev.advisor.codemods import NoCodemod, codemod_patch
 from tsdev.advisor.codemods.gather import gather_awaits
 from tsdev.advisor.config import RepoConfig
 from tsdev.advisor.dependencies import detect_stack
-from tsdev.advisor.locate import CodeHint, locate
+from tsdev.advisor.locate import CodeHint, Location, locate
 from tsdev.advisor.patch import Edit, Patch, PatchError, validate
 from tsdev.advisor.source import LocalSource
 
@@ -52,7 +52,7 @@ def test_codemods_patch_the_located_function_and_are_idempotent(
     finding = sample_finding(sample)
     location = locate(finding, source)[0]
     repatched = _Overlay(source, files)
-    with pytest.raises(NoCodemod, match="already|no adjacent|nothing"):
+    with pytest.raises(NoCodemod, match=r"already|no adjacent|nothing"):
         codemod_patch(finding, [_relocated(location, files[path])], repatched, detect_stack(repatched))
 
 
@@ -156,12 +156,11 @@ class _Overlay:
         return self.files.get(path, self.base.read(path))
 
 
-def _relocated(location: object, text: str) -> object:
+def _relocated(location: Location, text: str) -> Location:
     from dataclasses import replace
 
-    from tsdev.advisor.locate import Location, functions
+    from tsdev.advisor.locate import functions
 
-    assert isinstance(location, Location)
     for name, start, end, is_async in functions(text):
         if name == location.function:
             return replace(location, start_line=start, end_line=end, is_async=is_async)

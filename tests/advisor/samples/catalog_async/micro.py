@@ -3,7 +3,7 @@
 import asyncio
 import json
 
-from catalog_async import catalog, db
+from catalog_async import catalog, db  # type: ignore[import-not-found]
 
 
 async def main() -> None:

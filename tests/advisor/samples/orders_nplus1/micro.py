@@ -2,7 +2,7 @@
 
 import json
 
-from orders_nplus1 import orders
+from orders_nplus1 import orders  # type: ignore[import-not-found]
 
 for user in range(100):
     orders.order_history(user)

@@ -4,7 +4,7 @@ import asyncio
 import json
 import time
 
-from profile_async import profile
+from profile_async import profile  # type: ignore[import-not-found]
 
 profile.LATENCY_S["value"] = 0.02
 

@@ -3,7 +3,7 @@
 import asyncio
 import json
 
-from rates_async import rates, upstream
+from rates_async import rates, upstream  # type: ignore[import-not-found]
 
 
 async def main() -> None:

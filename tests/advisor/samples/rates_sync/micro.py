@@ -2,7 +2,7 @@
 
 import json
 
-from rates_sync import client
+from rates_sync import client  # type: ignore[import-not-found]
 
 client.GATEWAY = client.Gateway(failure_rate=0.25, seed=11)
 ok = 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog_async import db
+from catalog_async import db  # type: ignore[import-not-found]
 
 
 async def load_product(product_id: int) -> dict[str, Any]:
-    return await db.DB.fetch_one("SELECT id, name, price FROM products WHERE id = ?", product_id)
+    return dict(await db.DB.fetch_one("SELECT id, name, price FROM products WHERE id = ?", product_id))
 
 
 async def product_page(product_id: int) -> str:

@@ -1,6 +1,6 @@
 import asyncio
 
-from catalog_async import catalog
+from catalog_async import catalog  # type: ignore[import-not-found]
 
 
 def test_product_page_shows_name_and_price() -> None:

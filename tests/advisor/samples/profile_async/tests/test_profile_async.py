@@ -1,6 +1,6 @@
 import asyncio
 
-from profile_async import profile
+from profile_async import profile  # type: ignore[import-not-found]
 
 
 def test_profile_combines_user_prefs_and_recommendations() -> None:

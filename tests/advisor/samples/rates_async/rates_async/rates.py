@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from rates_async.upstream import UPSTREAM
+from rates_async.upstream import UPSTREAM  # type: ignore[import-not-found]
 
 
 async def fetch_rate(currency: str) -> float:
-    return await UPSTREAM.get(currency)
+    return float(await UPSTREAM.get(currency))
 
 
 async def convert(amount: float, currency: str) -> float:

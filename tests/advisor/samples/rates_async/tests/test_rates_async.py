@@ -1,7 +1,7 @@
 import asyncio
 
 import pytest
-from rates_async import rates, upstream
+from rates_async import rates, upstream  # type: ignore[import-not-found]
 
 
 def test_convert_uses_the_upstream_rate() -> None:

@@ -1,4 +1,4 @@
-from rates_sync import client
+from rates_sync import client  # type: ignore[import-not-found]
 
 
 def test_quote_per_zone() -> None:
