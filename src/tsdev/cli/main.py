@@ -7,7 +7,19 @@ from typing import Annotated
 
 import typer
 
-from tsdev.cli import advise, analyze, autoscale, deploy, findings, logs, serve, services, traces, worker
+from tsdev.cli import (
+    advise,
+    analyze,
+    autoscale,
+    deploy,
+    findings,
+    forecast,
+    logs,
+    serve,
+    services,
+    traces,
+    worker,
+)
 
 app = typer.Typer(
     name="tsdev",
@@ -26,6 +38,7 @@ app.command("findings")(findings.findings)
 app.command("finding")(findings.finding)
 app.command("worker")(worker.worker)
 app.command("beat")(worker.beat)
+app.command("forecast")(forecast.forecast)
 app.command("deploy")(deploy.deploy)
 app.command("rollback")(deploy.rollback)
 app.command("status")(deploy.status)

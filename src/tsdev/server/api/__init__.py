@@ -8,7 +8,18 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from tsdev.server.api.deps import require_token
 from tsdev.server.api.errors import install_error_handlers
-from tsdev.server.api.routes import advisor, findings, health, jaeger, logs, metrics, scaling, services, traces
+from tsdev.server.api.routes import (
+    advisor,
+    findings,
+    forecasts,
+    health,
+    jaeger,
+    logs,
+    metrics,
+    scaling,
+    services,
+    traces,
+)
 from tsdev.server.runtime import Runtime
 
 API_V1 = "/api/v1"
@@ -24,7 +35,7 @@ def create_api(runtime: Runtime) -> FastAPI:
     app.include_router(health.router)
     install_error_handlers(app)
     v1 = APIRouter(prefix=API_V1, dependencies=[Depends(require_token)])
-    for resource in (services, traces, logs, metrics, scaling, findings, advisor):
+    for resource in (services, traces, logs, metrics, forecasts, scaling, findings, advisor):
         v1.include_router(resource.router)
     app.include_router(v1)
     app.include_router(jaeger.router)
