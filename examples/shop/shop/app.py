@@ -100,12 +100,13 @@ def orders(user_id: int, state: State, conn: Connection, products: Catalog) -> d
 
 
 @router.get("/home")
-def home(user_id: int, state: State, products: Catalog) -> dict[str, Any]:
+def home(user_id: int, state: State, conn: Connection) -> dict[str, Any]:
     stubs = state.stubs
     user = stubs.get(f"/users/{user_id}").json()
     recommended = stubs.get("/recommendations", params={"user_id": user_id}).json()
     stock = stubs.get("/inventory", params={"user_id": user_id}).json()
-    by_id = {p["id"]: p for p in products}
+    # The catalog is read here, when the page is put together, rather than up front like elsewhere.
+    by_id = {p["id"]: p for p in db.read_catalog(conn)}
     return {
         "user": user,
         "recommended": [

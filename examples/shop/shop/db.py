@@ -23,8 +23,12 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS products (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price_cents INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS products (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, price_cents INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS orders (
+    id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, created_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS items (
     id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, product_id INTEGER NOT NULL, quantity INTEGER NOT NULL
 );
@@ -53,7 +57,8 @@ class _SlowConnection(sqlite3.Connection):
 
     latency_s = 0.0
 
-    def cursor(self, factory: Any = None) -> _SlowCursor:
+    # One signature instead of the stub's overloads: callers here never pass a factory.
+    def cursor(self, factory: Any = None) -> _SlowCursor:  # type: ignore[override]
         cursor = super().cursor(_SlowCursor)
         cursor.latency_s = self.latency_s
         return cursor
@@ -80,6 +85,7 @@ class Database:
     def connect(self) -> _SlowConnection:
         """A new connection for one request (SQLite connections are not shared across threads)."""
         connection = sqlite3.connect(self.path, timeout=10, factory=_SlowConnection, check_same_thread=False)
+        connection.execute("PRAGMA synchronous=NORMAL")  # a demo's orders need not survive a power cut
         connection.latency_s = self.latency_ms / 1000
         return connection
 
@@ -137,7 +143,8 @@ def place_order(connection: Any, user_id: int, product_id: int, quantity: int) -
     cursor.execute("INSERT INTO orders (user_id, created_at) VALUES (?, ?)", (user_id, time.time()))
     order_id = int(cursor.lastrowid or 0)
     cursor.execute(
-        "INSERT INTO items (order_id, product_id, quantity) VALUES (?, ?, ?)", (order_id, product_id, quantity)
+        "INSERT INTO items (order_id, product_id, quantity) VALUES (?, ?, ?)",
+        (order_id, product_id, quantity),
     )
     connection.commit()
     return order_id

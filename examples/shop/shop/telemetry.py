@@ -94,7 +94,9 @@ class Telemetry:
                 BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{base}/v1/traces"), schedule_delay_millis=500)
             )
             logger_provider.add_log_record_processor(
-                BatchLogRecordProcessor(OTLPLogExporter(endpoint=f"{base}/v1/logs"), schedule_delay_millis=500)
+                BatchLogRecordProcessor(
+                    OTLPLogExporter(endpoint=f"{base}/v1/logs"), schedule_delay_millis=500
+                )
             )
         return cls(tracer_provider, logger_provider)
 
