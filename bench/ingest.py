@@ -26,11 +26,9 @@ from pathlib import Path
 import grpc
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from otlp_payloads import log_request, trace_request
-
+from bench.otlp_payloads import log_request, trace_request
 from tests.support.ports import free_port
 from tsdev.core.store import Store
 from tsdev.core.store.client import Retention
@@ -185,7 +183,8 @@ def storage_floor(bodies: list[bytes]) -> float:
             store.insert_arrow("otel_traces", table)
         elapsed = time.perf_counter() - started
         store.close()
-    return sum(table.num_rows for table in tables) / elapsed
+    rows: int = sum(table.num_rows for table in tables)
+    return rows / elapsed
 
 
 def store_retention_off() -> Retention:
