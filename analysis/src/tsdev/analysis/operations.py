@@ -2,15 +2,19 @@
 
 Computed once per frame by :func:`annotate` (each detector calls it and it returns an annotated
 frame unchanged), so a pass over a window normalizes statements and joins parents once, not four
-times. Added columns:
+times. The frame keeps its input order: moving a million rows of some thirty columns into trace
+order costs more than everything the detectors do with them, so ``row`` records that order instead
+and every detector that needs an order sorts its own narrow selection by it. Added columns:
 
 ==================== ============ ===========================================================
 column               type         meaning
 ==================== ============ ===========================================================
-row                  UInt32       position after sorting by trace and start time
+row                  UInt32       rank in (trace id, start time, span id) order
+trace_index          UInt32       rank of the trace id among the frame's distinct trace ids
 parent_row           Int64        ``row`` of the parent span, -1 when absent from the frame
 parent_name          String       parent's span name (``""`` without one)
 parent_kind          String       parent's span kind
+parent_service       String       parent's service
 parent_duration_ns   Int64        parent's duration (0 without one)
 parent_is_step       Boolean      the parent is a workflow step span
 entry_row            Int64        nearest ancestor-or-self that enters the service (a server or
@@ -20,9 +24,15 @@ call_type            String       ``db``, ``cache``, ``http``, ``rpc`` (other cl
                                   spans) or ``internal``
 operation            String       normalized SQL for statements, ``METHOD url-template`` for HTTP
                                   client calls, the span name otherwise
+op_id                UInt32       rank of ``operation`` among the frame's distinct operations, so
+                                  grouping and sorting by it equal doing so by the text
+statement_id         UInt32       rank of ``db_statement`` among the frame's distinct statements
 excluded_call        Boolean      a call the loop detectors ignore: cache commands, connection and
                                   cursor-fetch spans, transaction control, truncated statements
 ==================== ============ ===========================================================
+
+Texts (trace ids, statements, operations) are turned into integer ranks once here, because every
+detector groups or sorts by them and integer keys cost a fraction of string keys.
 """
 
 from __future__ import annotations
@@ -41,16 +51,138 @@ ENTRY_KINDS: Final = ("Server", "Consumer")
 _CONNECTION_OR_FETCH = r"(?i)\b(connect\w*|connection\w*|fetch\w*|cursor\w*|checkout|pool\w*)\b"
 _TRANSACTION_VERBS: Final = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "START", "SET", "END")
 _POINTER_JUMPS: Final = 7  # ancestors up to 2**7 = 128 levels up
+_GOLDEN: Final = 0x9E3779B97F4A7C15  # spreads trace ranks over 64 bits before mixing in span hashes
 
 
 def annotate(spans: pl.DataFrame) -> pl.DataFrame:
     """The span frame with the derived columns above; returns annotated frames as they are."""
     if "operation" in spans.columns:
         return spans
-    frame = spans.sort(["trace_id", "start_ns", "span_id"]).with_row_index("row")
-    frame = _with_parents(frame)
-    frame = frame.with_columns(entry_row=_entry_rows(frame))
-    frame = frame.with_columns(entry_name=frame["name"].gather(frame["entry_row"]))
+    trace_index = dense_rank(spans["trace_id"])
+    order = _trace_order(spans, trace_index)
+    row = np.empty(spans.height, dtype=np.int64)
+    row[order] = np.arange(spans.height, dtype=np.int64)
+    parent = _parent_positions(spans, trace_index, order)
+    frame = spans.with_columns(
+        row=pl.Series(row, dtype=pl.UInt32),
+        trace_index=trace_index,
+        **_parent_columns(spans, parent, row),
+    )
+    entry = _entry_positions(frame, parent)
+    frame = frame.with_columns(
+        entry_row=pl.Series(row[entry], dtype=pl.Int64),
+        entry_name=spans["name"].gather(entry),
+    )
+    return frame.hstack(_call_columns(frame))
+
+
+def dense_rank(values: pl.Series) -> pl.Series:
+    """Each value's rank among the distinct values (UInt32, in sorted order): an integer key that
+    groups, joins and sorts like the text, at the cost of one hash of each value."""
+    distinct = values.unique().sort()
+    return values.cast(pl.Enum(distinct)).to_physical().rename(values.name).cast(pl.UInt32)
+
+
+def _trace_order(spans: pl.DataFrame, trace_index: pl.Series) -> np.ndarray:
+    """Positions of the spans in (trace id, start, span id) order."""
+    keys = pl.DataFrame({"t": trace_index, "s": spans["start_ns"], "i": spans["span_id"]}).with_row_index(
+        "pos"
+    )
+    return keys.sort(["t", "s", "i"])["pos"].to_numpy().astype(np.int64)
+
+
+def _parent_positions(spans: pl.DataFrame, trace_index: pl.Series, order: np.ndarray) -> np.ndarray:
+    """Position of each span's parent in the frame, -1 when it is not there.
+
+    Parents are matched on one 64-bit hash of (trace, span id), which joins integers instead of
+    pairs of strings. The exact string join is kept for what the hash cannot settle alone: a match
+    whose ids differ (a collision) or a span id used twice in one trace (the first in trace order
+    is then the parent)."""
+    trace = pl.lit(trace_index).cast(pl.UInt64) * _GOLDEN
+    keys = spans.select(
+        key=pl.col("span_id").hash() ^ trace, parent_key=pl.col("parent_span_id").hash() ^ trace
+    )
+    ids = keys.select("key").with_row_index("pos")
+    found = keys.select(key="parent_key").join(ids, on="key", how="left", maintain_order="left")["pos"]
+    if found.len() != spans.height:
+        return _parent_positions_exact(spans, order)
+    matched = found.is_not_null()
+    exact = spans["span_id"].gather(found.fill_null(0)) == spans["parent_span_id"]
+    if not (exact | ~matched).all():
+        return _parent_positions_exact(spans, order)
+    return found.fill_null(-1).to_numpy().astype(np.int64)
+
+
+def _parent_positions_exact(spans: pl.DataFrame, order: np.ndarray) -> np.ndarray:
+    ids = (
+        spans.select("trace_id", pl.col("span_id").alias("parent_span_id"))
+        .with_row_index("pos")[order]
+        .unique(["trace_id", "parent_span_id"], keep="first")
+    )
+    found = spans.select("trace_id", "parent_span_id").join(
+        ids, on=["trace_id", "parent_span_id"], how="left", maintain_order="left"
+    )["pos"]
+    return found.fill_null(-1).to_numpy().astype(np.int64)
+
+
+def _parent_columns(spans: pl.DataFrame, parent: np.ndarray, row: np.ndarray) -> dict[str, pl.Series]:
+    has_parent = parent >= 0
+    at = pl.Series(np.where(has_parent, parent, 0))
+    missing = pl.Series(~has_parent)
+
+    def of_parent(column: str | pl.Series, empty: object) -> pl.Series:
+        values = spans[column] if isinstance(column, str) else column
+        gathered = values.gather(at)
+        return pl.select(
+            pl.when(missing).then(pl.lit(empty, dtype=values.dtype)).otherwise(gathered)
+        ).to_series()
+
+    return {
+        "parent_row": pl.Series(np.where(has_parent, row[at.to_numpy()], -1), dtype=pl.Int64),
+        "parent_name": of_parent("name", ""),
+        "parent_kind": of_parent("kind", ""),
+        "parent_service": of_parent("service", ""),
+        "parent_duration_ns": of_parent("duration_ns", 0),
+        "parent_is_step": of_parent(spans["workflow_step"] != "", False),
+    }
+
+
+def _entry_positions(frame: pl.DataFrame, parent: np.ndarray) -> np.ndarray:
+    """Pointer jumping over the parent links: each span's nearest entry ancestor in a few gathers."""
+    is_entry = (
+        frame.select(
+            pl.col("kind").is_in(ENTRY_KINDS)
+            | (pl.col("parent_row") < 0)
+            | (pl.col("parent_service") != pl.col("service"))
+        )
+        .to_series()
+        .to_numpy()
+    )
+    jump = np.where(is_entry, np.arange(frame.height, dtype=np.int64), parent)
+    for _ in range(_POINTER_JUMPS):
+        jump = jump[jump]
+    return jump
+
+
+def _call_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """``call_type``, ``operation``, ``op_id``, ``statement_id`` and ``excluded_call``.
+
+    Regular expressions run once per distinct statement, URL or span name (traffic repeats the same
+    texts, and the expressions cost far more than a lookup), and their results are gathered back."""
+    statement_id = dense_rank(frame["db_statement"])
+    statements = _statement_table(frame["db_statement"])
+    urls = (
+        frame.select("http_method", "http_url")
+        .unique()
+        .with_columns(_http=http_template_expr(pl.col("http_method"), pl.col("http_url")))
+    )
+    http = frame.select("http_method", "http_url").join(
+        urls, on=["http_method", "http_url"], how="left", maintain_order="left"
+    )["_http"]
+    names = frame["name"].unique()
+    noisy = frame["name"].replace_strict(
+        names, names.str.contains(_CONNECTION_OR_FETCH), return_dtype=pl.Boolean
+    )
     statement = pl.col("db_statement")
     is_cache = pl.col("db_system").str.to_lowercase().is_in(CACHE_SYSTEMS)
     is_db = (pl.col("db_system") != "") | (statement != "")
@@ -67,77 +199,26 @@ def annotate(spans: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("rpc"))
         .otherwise(pl.lit("internal"))
     )
-    frame = _with_normal_forms(frame)
-    operation = (
-        pl.when(is_db & (statement != ""))
-        .then(pl.col("_sql"))
-        .when(is_http)
-        .then(pl.col("_http"))
-        .otherwise(pl.col("name"))
-    )
-    excluded = (
-        is_cache
-        | pl.col("name").str.contains(_CONNECTION_OR_FETCH)
-        | (is_db & sql_verb_expr(statement).is_in(_TRANSACTION_VERBS))
-        | (is_db & is_truncated_expr(statement))
-    )
-    return frame.with_columns(
+    columns = frame.select(
         call_type=call_type,
-        operation=operation,
-        excluded_call=excluded,
-    ).drop("_sql", "_http")
-
-
-def _with_normal_forms(frame: pl.DataFrame) -> pl.DataFrame:
-    """Normalized SQL and HTTP templates, computed once per distinct statement or URL: traffic
-    repeats the same texts, and the regular expressions cost far more than the joins."""
-    statements = frame.select("db_statement").unique().with_columns(_sql=sql_expr(pl.col("db_statement")))
-    urls = (
-        frame.select("http_method", "http_url")
-        .unique()
-        .with_columns(_http=http_template_expr(pl.col("http_method"), pl.col("http_url")))
+        operation=pl.when(is_db & (statement != ""))
+        .then(statements["sql"].gather(statement_id))
+        .when(is_http)
+        .then(http)
+        .otherwise(pl.col("name")),
+        excluded_call=is_cache | noisy | (is_db & statements["excluded"].gather(statement_id)),
     )
-    return frame.join(statements, on="db_statement", how="left", maintain_order="left").join(
-        urls, on=["http_method", "http_url"], how="left", maintain_order="left"
+    return columns.with_columns(op_id=dense_rank(columns["operation"]), statement_id=statement_id).select(
+        "call_type", "operation", "op_id", "statement_id", "excluded_call"
     )
 
 
-def _with_parents(frame: pl.DataFrame) -> pl.DataFrame:
-    parents = frame.select(
-        "trace_id",
-        pl.col("span_id").alias("parent_span_id"),
-        pl.col("row").cast(pl.Int64).alias("parent_row"),
-        pl.col("name").alias("parent_name"),
-        pl.col("kind").alias("parent_kind"),
-        pl.col("service").alias("parent_service"),
-        pl.col("duration_ns").alias("parent_duration_ns"),
-        (pl.col("workflow_step") != "").alias("parent_is_step"),
-    ).unique(["trace_id", "parent_span_id"], keep="first")
-    joined = frame.join(parents, on=["trace_id", "parent_span_id"], how="left", maintain_order="left")
-    return joined.with_columns(
-        pl.col("parent_row").fill_null(-1),
-        pl.col("parent_name").fill_null(""),
-        pl.col("parent_kind").fill_null(""),
-        pl.col("parent_service").fill_null(""),
-        pl.col("parent_duration_ns").fill_null(0),
-        pl.col("parent_is_step").fill_null(value=False),
+def _statement_table(statements: pl.Series) -> pl.DataFrame:
+    """Per distinct statement, in :func:`dense_rank` order: the normal form, and whether the loop
+    detectors ignore it (transaction control, truncated)."""
+    distinct = statements.unique().sort()
+    statement = pl.col("db_statement")
+    return pl.DataFrame({"db_statement": distinct}).select(
+        sql=sql_expr(statement),
+        excluded=sql_verb_expr(statement).is_in(_TRANSACTION_VERBS) | is_truncated_expr(statement),
     )
-
-
-def _entry_rows(frame: pl.DataFrame) -> pl.Series:
-    """Pointer jumping over the parent links: each span's nearest entry ancestor in a few gathers."""
-    row = frame["row"].to_numpy().astype(np.int64)
-    parent = frame["parent_row"].to_numpy()
-    is_entry = (
-        frame.select(
-            pl.col("kind").is_in(ENTRY_KINDS)
-            | (pl.col("parent_row") < 0)
-            | (pl.col("parent_service") != pl.col("service"))
-        )
-        .to_series()
-        .to_numpy()
-    )
-    jump = np.where(is_entry, row, parent)
-    for _ in range(_POINTER_JUMPS):
-        jump = jump[jump]
-    return pl.Series("entry_row", jump, dtype=pl.Int64)
