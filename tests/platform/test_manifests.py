@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tsdev.platform.manifests import choose_hpa_version, render_all, render_deployment, render_hpa, render_scaled_object
+from tsdev.platform.manifests import (
+    choose_hpa_version,
+    render_all,
+    render_deployment,
+    render_hpa,
+    render_scaled_object,
+)
 from tsdev.platform.spec import AppSpec, parse_spec
 
 
@@ -74,7 +80,10 @@ def test_version_negotiation_prefers_the_newest_served() -> None:
 
 def test_keda_replaces_the_hpa_and_reads_the_scaling_endpoint() -> None:
     spec = _spec(keda={"enabled": True, "allow_zero": True})
-    kinds = [m["kind"] for m in render_all(spec, replicas=2, hpa_version="autoscaling/v2", server="http://tsdev:8080/")]
+    kinds = [
+        m["kind"]
+        for m in render_all(spec, replicas=2, hpa_version="autoscaling/v2", server="http://tsdev:8080/")
+    ]
     assert kinds == ["Deployment", "Service", "ScaledObject"]
     so = render_scaled_object(spec, "http://tsdev:8080")
     assert so["spec"]["minReplicaCount"] == 0

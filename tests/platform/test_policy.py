@@ -17,7 +17,9 @@ def _scaling(**kw: object) -> Scaling:
 
 
 def _point(rps: float, age_s: float = 60) -> ForecastPoint:
-    return ForecastPoint(at=NOW + timedelta(minutes=3), value=rps, quantile=0.9, fitted_at=NOW - timedelta(seconds=age_s))
+    return ForecastPoint(
+        at=NOW + timedelta(minutes=3), value=rps, quantile=0.9, fitted_at=NOW - timedelta(seconds=age_s)
+    )
 
 
 def _decide(

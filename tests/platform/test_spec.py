@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tsdev.platform.spec import SpecError, load_spec, parse_spec
 
-VALID = {
+VALID: dict[str, Any] = {
     "name": "checkout",
     "image": "ghcr.io/acme/checkout:1.0",
     "scaling": {"min_replicas": 2, "max_replicas": 8, "target_rps_per_replica": 50},

@@ -39,6 +39,8 @@ _VOLATILE_METADATA = (
 class Plan:
     spec: AppSpec
     replicas: int
+    floor: int
+    """The HPA's ``minReplicas``: the forecast's need, not what runs now (that may be a passing burst)."""
     reason: str
     hpa_version: str
     manifests: list[Manifest]
@@ -55,10 +57,11 @@ class DeployResult:
 
 def starting_replicas(
     spec: AppSpec, running: int, source: ForecastSource | None, now: datetime
-) -> tuple[int, str]:
-    """Replicas to start with, and why (in words, for the deploy output)."""
+) -> tuple[int, int, str]:
+    """Replicas to start with, the HPA floor, and why (in words, for the deploy output)."""
     s = spec.scaling
-    replicas, reason = max(s.min_replicas, running), f"min {s.min_replicas}, running {running}"
+    floor = s.min_replicas
+    reason = f"min {s.min_replicas}, running {running}"
     if source is not None and s.predictive and s.target_rps_per_replica:
         peak = peak_over(
             source,
@@ -74,10 +77,11 @@ def starting_replicas(
                 f", forecast q{s.quantile:g} peak {peak.value:.1f} rps"
                 f" in the next {s.lead_seconds} s needs {needed}"
             )
-            replicas = max(replicas, needed)
+            floor = max(floor, needed)
         else:
             reason += ", no fresh forecast"
-    return min(replicas, s.max_replicas), reason
+    floor = min(floor, s.max_replicas)
+    return min(max(floor, running), s.max_replicas), floor, reason
 
 
 def plan_deploy(
@@ -85,15 +89,10 @@ def plan_deploy(
 ) -> Plan:
     live = kube.get("apps/v1", "Deployment", spec.name, spec.namespace)
     running = int((live or {}).get("spec", {}).get("replicas") or 0)
-    replicas, reason = starting_replicas(spec, running, source, now or datetime.now(UTC))
+    replicas, floor, reason = starting_replicas(spec, running, source, now or datetime.now(UTC))
     hpa_version = kube.hpa_version
-    return Plan(
-        spec,
-        replicas,
-        reason,
-        hpa_version,
-        render_all(spec, replicas=replicas, hpa_version=hpa_version, server=server),
-    )
+    manifests = render_all(spec, replicas=replicas, hpa_version=hpa_version, server=server, floor=floor)
+    return Plan(spec, replicas, floor, reason, hpa_version, manifests)
 
 
 def to_yaml(manifests: list[Manifest]) -> str:

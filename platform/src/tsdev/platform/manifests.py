@@ -211,14 +211,17 @@ def render_scaled_object(spec: AppSpec, server: str) -> Manifest:
     }
 
 
-def render_all(spec: AppSpec, *, replicas: int, hpa_version: str, server: str = "") -> list[Manifest]:
-    """Everything a deploy applies, in apply order. With KEDA, its ScaledObject owns the HPA, so tsdev
-    renders no HPA of its own (two HPAs on one Deployment fight)."""
+def render_all(
+    spec: AppSpec, *, replicas: int, hpa_version: str, server: str = "", floor: int | None = None
+) -> list[Manifest]:
+    """Everything a deploy applies, in apply order. ``floor`` is the HPA's ``minReplicas`` (default
+    ``replicas``). With KEDA, its ScaledObject owns the HPA, so tsdev renders no HPA of its own (two HPAs
+    on one Deployment fight)."""
     out = [render_deployment(spec, replicas), render_service(spec)]
     if spec.scaling.keda.enabled:
         out.append(render_scaled_object(spec, server))
     else:
-        out.append(render_hpa(spec, hpa_version, min_replicas=replicas))
+        out.append(render_hpa(spec, hpa_version, min_replicas=replicas if floor is None else floor))
     return out
 
 
