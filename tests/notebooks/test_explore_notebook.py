@@ -13,7 +13,7 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "explore.ipynb"
 
 
 def test_notebook_is_committed_without_outputs() -> None:
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
 
     for cell in notebook.cells:
         if cell.cell_type == "code":
@@ -23,7 +23,7 @@ def test_notebook_is_committed_without_outputs() -> None:
 @pytest.mark.slow
 @pytest.mark.integration
 def test_explore_notebook_runs_and_reads_traces_and_logs(tmp_path: Path) -> None:
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
 
     NotebookClient(
         notebook, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
