@@ -64,47 +64,60 @@ class CacheableDetector(Detector[CacheableSettings]):
         return CacheableSettings()
 
     def detect(self, spans: pl.DataFrame, window_s: float) -> list[Finding]:
-        reads, writes_seen = _reads_with_epochs(spans)
-        if reads.is_empty():
+        found, writes_seen = _reads_with_epochs(spans)
+        if found.frame.is_empty():
             return []
         lookup_ns = round(self.settings.cache_lookup_ms * 1e6)
         saved = (pl.col("duration_ns") - lookup_ns).clip(lower_bound=0)
-        reads = reads.sort(["key", "epoch", "start_ns", "row"]).with_columns(
-            duplicate=pl.int_range(pl.len()).over("trace_id", "key", "epoch") > 0, saved_ns=saved
-        )
+        # Within one trace, row order is start order, so (key, epoch, row) puts each trace's reads of
+        # one key together and earliest first: a read repeats one when its neighbour has that group.
+        same_group = _same_as_previous("key", "epoch", "trace_index")
+        frame = found.frame.sort(["key", "epoch", "row"]).with_columns(duplicate=same_group, saved_ns=saved)
+        reads = _Reads(frame, found.tables)
         findings = self._per_request(reads, writes_seen, window_s)
         findings += self._cross_request(reads, writes_seen, window_s)
         return findings
 
-    def _per_request(self, reads: pl.DataFrame, writes: dict[str, int], window_s: float) -> list[Finding]:
+    def _per_request(self, reads: _Reads, writes: dict[str, int], window_s: float) -> list[Finding]:
+        # Only traces that repeat some read can hold a duplicate; the rest need no grouping.
+        repeating = reads.frame.filter(pl.col("duplicate")).select("trace_index").unique()
         per_trace = (
-            reads.group_by("service", "parent_name", "operation", "trace_id")
+            reads.frame.join(repeating, on="trace_index", how="semi")
+            .group_by("service", "parent_name", "op_id", "trace_index")
             .agg(
                 pl.col("duplicate").sum().alias("duplicates"),
                 pl.col("saved_ns").filter(pl.col("duplicate")).sum().alias("saved_ns"),
                 pl.len().alias("reads"),
                 pl.col("key").n_unique().alias("distinct_reads"),
                 pl.col("duration_ns").median().alias("latency"),
-                pl.col("resources").first(),
+                pl.col("operation").first(),
+                pl.col("statement_id").first(),
+                pl.col("path").first(),
+                pl.col("is_db").first(),
+                pl.col("trace_id").first(),
             )
             .filter(pl.col("duplicates") > 0)
-            .sort(["saved_ns", "trace_id"], descending=[True, False])
+            .sort(["saved_ns", "trace_index"], descending=[True, False])
         )
         groups = (
-            per_trace.group_by("service", "parent_name", "operation", maintain_order=True)
+            per_trace.group_by("service", "parent_name", "op_id", maintain_order=True)
             .agg(
                 pl.len().alias("traces_affected"),
                 pl.col("duplicates").sum(),
                 pl.col("reads").sum(),
                 pl.col("distinct_reads").sum(),
                 pl.col("latency").median(),
+                pl.col("operation").first(),
                 pl.col("saved_ns").median().alias("saved_p50"),
                 pl.col("saved_ns").sum().alias("saved_total"),
-                pl.col("resources").first(),
+                pl.col("statement_id").first(),
+                pl.col("path").first(),
+                pl.col("is_db").first(),
                 pl.col("trace_id").head(20).alias("trace_ids"),
             )
             .filter(pl.col("traces_affected") >= self.settings.min_duplicate_traces)
         )
+        groups = _with_resources(groups, reads)
         findings = []
         for row in groups.iter_rows(named=True):
             op = row["operation"]
@@ -139,24 +152,25 @@ class CacheableDetector(Detector[CacheableSettings]):
             )
         return findings
 
-    def _cross_request(self, reads: pl.DataFrame, writes: dict[str, int], window_s: float) -> list[Finding]:
+    def _cross_request(self, reads: _Reads, writes: dict[str, int], window_s: float) -> list[Finding]:
         settings = self.settings
         # Per-request duplicates are the memoization finding's; a shared cache is judged without them.
-        shared = reads.filter(~pl.col("duplicate"))
-        first = pl.col("start_ns").min().over("key", "epoch")
+        shared = reads.frame.filter(~pl.col("duplicate")).sort(["key", "epoch", "start_ns", "row"])
+        first = pl.when(~_same_as_previous("key", "epoch")).then(pl.col("start_ns")).forward_fill()
         hit_columns = []
         for index, ttl in enumerate(settings.ttls_s):
-            window = (pl.col("start_ns") - first) // round(ttl * 1e9)
-            hit_columns.append(
-                (pl.int_range(pl.len()).over("key", "epoch", window) > 0).alias(f"hit_{index}")
-            )
-        shared = shared.sort(["key", "epoch", "start_ns", "row"]).with_columns(hit_columns)
+            window = ((pl.col("start_ns") - first) // round(ttl * 1e9)).alias("window")
+            hit_columns.append(_same_as_previous("key", "epoch", window).alias(f"hit_{index}"))
+        shared = shared.with_columns(hit_columns)
         aggregations = [
             pl.len().alias("reads"),
             pl.col("key").n_unique().alias("distinct_reads"),
-            pl.col("trace_id").n_unique().alias("traces_affected"),
+            pl.col("trace_index").n_unique().alias("traces_affected"),
             pl.col("duration_ns").median().alias("latency"),
-            pl.col("resources").first(),
+            pl.col("operation").first(),
+            pl.col("statement_id").first(),
+            pl.col("path").first(),
+            pl.col("is_db").first(),
         ]
         for index in range(len(settings.ttls_s)):
             hit = pl.col(f"hit_{index}")
@@ -168,13 +182,14 @@ class CacheableDetector(Detector[CacheableSettings]):
         groups = (
             shared.sort(["start_ns", "row"])
             .with_columns(example=pl.col(f"hit_{reference}"))
-            .group_by("service", "operation", maintain_order=True)
+            .group_by("service", "op_id", maintain_order=True)
             .agg(*aggregations, pl.col("trace_id").filter(pl.col("example")).head(20).alias("trace_ids"))
             .filter(
                 (pl.col("reads") >= settings.min_reads)
                 & (pl.col(f"hits_{reference}") >= settings.min_hit_rate * pl.col("reads"))
             )
         )
+        groups = _with_resources(groups, reads)
         findings = []
         for row in groups.iter_rows(named=True):
             op = row["operation"]
@@ -225,63 +240,109 @@ class CacheableDetector(Detector[CacheableSettings]):
         return findings
 
 
-def _reads_with_epochs(spans: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
-    """Reads with their key, resources and write epoch; and the writes seen per resource."""
-    statement = pl.col("db_statement")
-    # Statement properties are computed once per distinct text: traffic repeats the same texts.
-    texts = (
-        spans.filter(pl.col("call_type") == "db")
-        .select("db_statement")
-        .unique()
-        .with_columns(
-            _verb=sql_verb_expr(statement),
-            _plain_select=~statement.str.contains(r"(?i)\b(?:INSERT|UPDATE|DELETE|FOR\s+UPDATE)\b"),
-            _placeholders=sql_has_placeholders_expr(statement),
-            _tables=sql_tables_expr(statement),
-        )
+@dataclass(frozen=True)
+class _Reads:
+    """Reads (one row each, with ``key``, ``epoch`` and ``duplicate``) and the tables each distinct
+    statement names (``statement_id``, ``tables``): resources are looked up for the few reported
+    groups rather than carried as a list by every read."""
+
+    frame: pl.DataFrame
+    tables: pl.DataFrame
+
+
+def _reads_with_epochs(spans: pl.DataFrame) -> tuple[_Reads, dict[str, int]]:
+    """Reads with their key and write epoch; and the writes seen per resource."""
+    calls = spans.filter(pl.col("call_type").is_in(["db", "http"])).select(
+        "row", "trace_index", "trace_id", "service", "parent_name", "operation", "op_id", "statement_id",
+        "db_statement", "db_parameters", "http_method", "http_url", "call_type", "excluded_call",
+        "start_ns", "duration_ns",
+    )  # fmt: skip
+    texts = _statement_texts(calls)
+    urls = calls.filter(pl.col("call_type") == "http").select("http_url").unique()
+    urls = urls.with_columns(path=pl.col("http_url").str.replace(r"[?#].*$", ""))
+    calls = calls.join(texts.drop("tables"), on="statement_id", how="left").join(
+        urls, on="http_url", how="left"
     )
-    spans = spans.filter(pl.col("call_type").is_in(["db", "http"])).join(
-        texts, on="db_statement", how="left", maintain_order="left"
-    )
-    verb = pl.col("_verb").fill_null("")
-    is_db = (pl.col("call_type") == "db") & (statement != "") & ~pl.col("excluded_call")
+    verb = pl.col("verb").fill_null("")
+    is_db = (pl.col("call_type") == "db") & (pl.col("db_statement") != "") & ~pl.col("excluded_call")
     is_http = pl.col("call_type") == "http"
     method = pl.col("http_method").str.to_uppercase()
-    path = pl.col("http_url").str.replace(r"[?#].*$", "")
-    known = ~pl.col("_placeholders").fill_null(value=False) | (pl.col("db_parameters") != "")
+    known = ~pl.col("placeholders").fill_null(value=False) | (pl.col("db_parameters") != "")
     is_read = (
-        is_db & verb.is_in(["SELECT", "WITH"]) & pl.col("_plain_select").fill_null(value=False) & known
+        is_db & verb.is_in(["SELECT", "WITH"]) & pl.col("plain_select").fill_null(value=False) & known
     ) | (is_http & (method == "GET"))
     is_write = (is_db & verb.is_in(_WRITE_VERBS)) | (is_http & method.is_in(_WRITE_METHODS))
-    resources = pl.when(is_db).then(pl.col("_tables")).otherwise(pl.concat_list(path))
-    calls = spans.filter(is_read | is_write).with_columns(is_read=is_read, resources=resources)
+    calls = calls.with_columns(is_db=is_db, is_read=is_read, path=pl.col("path").fill_null(""))
+    calls = calls.filter(is_read | is_write)
     writes = (
-        calls.filter(~pl.col("is_read"))
-        .select("start_ns", pl.col("resources").alias("resource"))
-        .explode("resource")
-        .sort("start_ns")
+        _resources(calls.filter(~pl.col("is_read")), texts)
+        .sort("start_ns", "row")
         .with_columns(writes_before=pl.int_range(1, pl.len() + 1).over("resource"))
     )
-    reads = calls.filter(pl.col("is_read")).with_columns(
-        key=pl.concat_str(
-            pl.col("operation"),
-            pl.lit("\x1f"),
-            statement.str.replace_all(r"\s+", " "),
-            pl.lit("\x1f"),
-            pl.col("db_parameters"),
-            pl.lit("\x1f"),
-            pl.col("http_url"),
-        )
-    )
-    exploded = (
-        reads.select("row", "start_ns", pl.col("resources").alias("resource"))
-        .explode("resource")
-        .sort("start_ns")
-    )
+    key = pl.struct("op_id", "spaced_id", "db_parameters", "http_url").rank("dense")
+    reads = calls.filter(pl.col("is_read")).with_columns(key=key)
+    # Only reads of a resource something wrote to can be in a later epoch than the first.
+    written = writes["resource"].unique().implode()
+    writing = texts.filter(pl.col("tables").list.eval(pl.element().is_in(written)).list.any())
+    touching = pl.when(pl.col("is_db")).then(pl.col("statement_id").is_in(writing["statement_id"].implode()))
+    touching = touching.otherwise(pl.col("path").is_in(written))
+    touched = _resources(reads.filter(touching), texts).filter(pl.col("resource").is_in(written))
     epochs = (
-        exploded.join_asof(writes, on="start_ns", by="resource", strategy="backward", check_sortedness=False)
+        touched.sort("start_ns", "row")
+        .join_asof(writes.select("resource", "start_ns", "writes_before"), on="start_ns", by="resource",
+                   strategy="backward", check_sortedness=False)
         .group_by("row")
         .agg(pl.col("writes_before").fill_null(0).sum().alias("epoch"))
-    )
+    )  # fmt: skip
     seen = {str(r): int(n) for r, n in writes.group_by("resource").agg(pl.len()).iter_rows()}
-    return reads.join(epochs, on="row", how="left").with_columns(pl.col("epoch").fill_null(0)), seen
+    reads = reads.join(epochs, on="row", how="left").with_columns(pl.col("epoch").fill_null(0))
+    return _Reads(reads, texts.select("statement_id", "tables")), seen
+
+
+def _statement_texts(calls: pl.DataFrame) -> pl.DataFrame:
+    """Properties of each distinct statement, computed once per text: traffic repeats the same ones."""
+    statement = pl.col("db_statement")
+    texts = (
+        calls.filter(pl.col("call_type") == "db")
+        .select("statement_id", "db_statement")
+        .unique("statement_id")
+    )
+    return texts.select(
+        "statement_id",
+        verb=sql_verb_expr(statement),
+        plain_select=~statement.str.contains(r"(?i)\b(?:INSERT|UPDATE|DELETE|FOR\s+UPDATE)\b"),
+        placeholders=sql_has_placeholders_expr(statement),
+        tables=sql_tables_expr(statement),
+        # Reads that differ only in spacing are the same read.
+        spaced_id=statement.str.replace_all(r"\s+", " ").rank("dense"),
+    )
+
+
+def _resources(calls: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
+    """One row per (call, resource): the tables a statement names, or the URL path."""
+    tables = (
+        calls.filter(pl.col("is_db"))
+        .select("row", "start_ns", "statement_id")
+        .join(texts.select("statement_id", "tables"), on="statement_id")
+        .select("row", "start_ns", pl.col("tables").alias("resource"))
+        .explode("resource")
+        .drop_nulls("resource")
+    )
+    paths = calls.filter(~pl.col("is_db")).select("row", "start_ns", pl.col("path").alias("resource"))
+    return pl.concat([tables, paths])
+
+
+def _with_resources(groups: pl.DataFrame, reads: _Reads) -> pl.DataFrame:
+    """``resources`` of each group, from the statement or URL of its first read."""
+    return groups.join(reads.tables, on="statement_id", how="left").with_columns(
+        resources=pl.when(pl.col("is_db"))
+        .then(pl.col("tables").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+        .otherwise(pl.concat_list("path"))
+    )
+
+
+def _same_as_previous(*columns: str | pl.Expr) -> pl.Expr:
+    """Whether a row has the values of the row before it in these columns (the frame is sorted by
+    them, so this marks every row of a group but its first)."""
+    exprs = [pl.col(c) if isinstance(c, str) else c for c in columns]
+    return pl.all_horizontal([(e == e.shift(1)).fill_null(value=False) for e in exprs])
