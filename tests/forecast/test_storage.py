@@ -17,6 +17,7 @@ from tsdev.analysis.forecast.storage import (
     latest_seasonality,
     list_events,
 )
+from tsdev.analysis.jobs import repository
 from tsdev.core.store import Store
 
 END = datetime(2025, 3, 10, 0, 0)  # a Monday, naive UTC
@@ -80,6 +81,13 @@ def test_refit_stores_a_calibrated_forecast_then_updates_it_incrementally(fresh_
     assert np.abs(stored.mean[:30] - truth).max() < 5
     seasonality = latest_seasonality(fresh_store, "shop")
     assert seasonality is not None and "daily" in seasonality.significant
+    finding = repository.get(fresh_store, seasonality.fingerprint)
+    assert finding is not None and (finding.kind, finding.service, finding.status) == (
+        "seasonality",
+        "shop",
+        "open",
+    )
+    assert "daily" in finding.title and finding.evidence["periods"]
 
     later = END + timedelta(minutes=30, seconds=5)
     [update] = refitter.run(now=later)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tsdev.analysis.forecast.refit import ForecastRefitter
 from tsdev.analysis.jobs import IntervalScheduler
 from tsdev.core.settings import Settings
 from tsdev.core.store import Store
@@ -30,8 +31,12 @@ class Runtime:
     ready: bool = False
     stop_servers: Callable[[], None] = field(default=lambda: None, repr=False)
     scheduler: IntervalScheduler | None = field(default=None, repr=False)
+    forecast_refitter: ForecastRefitter = field(init=False, repr=False)
+    forecast_scheduler: IntervalScheduler | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        # One refitter for the forecast job and the API's on-demand fits, so both share kept models.
+        self.forecast_refitter = ForecastRefitter(self.store)
         self.writer = BatchWriter(
             self.store,
             self.metrics,
@@ -63,6 +68,8 @@ class Runtime:
         if not self.settings.redis_url and interval > 0:
             self.scheduler = IntervalScheduler(self.store, interval)
             self.scheduler.start()
+            self.forecast_scheduler = IntervalScheduler(self.store, interval, self.forecast_refitter.run_job)
+            self.forecast_scheduler.start()
         self.ready = True
 
     async def stop(self) -> None:
@@ -70,5 +77,7 @@ class Runtime:
         self.ready = False
         if self.scheduler is not None:
             await asyncio.to_thread(self.scheduler.stop)
+        if self.forecast_scheduler is not None:
+            await asyncio.to_thread(self.forecast_scheduler.stop)
         await self.writer.close()
         self.store.close()

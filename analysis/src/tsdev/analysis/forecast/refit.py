@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from tsdev.analysis.forecast._series import RegularSeries, to_datetime
 from tsdev.analysis.forecast.auto import AutoForecaster
 from tsdev.analysis.forecast.events import Event
+from tsdev.analysis.forecast.seasonality_findings import emit_seasonality_finding
 from tsdev.analysis.forecast.series_sql import (
     DEFAULT_LOOKBACK,
     request_rate,
@@ -112,6 +113,10 @@ class ForecastRefitter:
                 outcomes.append(outcome)
         return outcomes
 
+    def run_job(self, store: Store) -> list[RefitOutcome]:
+        """The scheduler's job signature (``job(store)``); the refitter's own store is used."""
+        return self.run()
+
     def refit(
         self, service: str, operation: str = "", *, now: datetime | None = None, full: bool = False
     ) -> RefitOutcome | None:
@@ -144,7 +149,14 @@ class ForecastRefitter:
             self._store(model, service, operation, history_end)
             self._kept[key] = _Kept(model, history_end, events)
             if not model.cold_start_:
-                save_seasonality(self.store, service, operation, analyze_seasonality(series))
+                seasonality = analyze_seasonality(series)
+                save_seasonality(self.store, service, operation, seasonality)
+                if not operation:
+                    start_ns = int(series.start.astype("datetime64[ns]").astype("int64"))
+                    end_ns = int(
+                        (series.start + len(series) * series.step).astype("datetime64[ns]").astype("int64")
+                    )
+                    emit_seasonality_finding(self.store, service, seasonality, start_ns, end_ns)
             return self._outcome(model, service, operation, False, started)
 
     def _update(

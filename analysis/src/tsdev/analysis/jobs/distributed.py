@@ -11,12 +11,14 @@ worker`` / ``beat`` (the module-level :data:`app` reads the settings at import).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from typing import Any, Final
 
 from celery import Celery  # type: ignore[import-untyped]
 
+from tsdev.analysis.forecast.refit import ForecastRefitter
 from tsdev.analysis.jobs.records import Window
 from tsdev.analysis.jobs.runner import analyze_range, run_incremental
 from tsdev.core.settings import Settings, load_settings
@@ -27,9 +29,11 @@ logger = logging.getLogger(__name__)
 
 RUN_INCREMENTAL: Final = "tsdev.analysis.run_incremental"
 ANALYZE_RANGE: Final = "tsdev.analysis.analyze_range"
+REFIT_FORECASTS: Final = "tsdev.analysis.refit_forecasts"
 
 _store_lock = threading.Lock()
 _stores: dict[str, Store] = {}
+_refitters: dict[int, ForecastRefitter] = {}
 
 
 def worker_store(settings: Settings) -> Store:
@@ -69,7 +73,8 @@ def create_app(settings: Settings | None = None) -> Celery:
     )
     if settings.analysis_interval_seconds > 0:
         app.conf.beat_schedule = {
-            "tsdev-analysis": {"task": RUN_INCREMENTAL, "schedule": settings.analysis_interval_seconds}
+            "tsdev-analysis": {"task": RUN_INCREMENTAL, "schedule": settings.analysis_interval_seconds},
+            "tsdev-forecasts": {"task": REFIT_FORECASTS, "schedule": settings.analysis_interval_seconds},
         }
 
     @app.task(name=RUN_INCREMENTAL, ignore_result=False)  # type: ignore[untyped-decorator]
@@ -79,6 +84,15 @@ def create_app(settings: Settings | None = None) -> Celery:
     @app.task(name=ANALYZE_RANGE)  # type: ignore[untyped-decorator]
     def analyze_range_task(start_ns: int, end_ns: int) -> dict[str, Any]:
         return analyze_range(worker_store(settings), Window(start_ns, end_ns)).to_dict()
+
+    @app.task(name=REFIT_FORECASTS)  # type: ignore[untyped-decorator]
+    def refit_forecasts_task() -> list[dict[str, Any]]:
+        # A worker keeps its refitter (and so its fitted models) between tasks: incremental updates
+        # whenever the same worker gets the task again, a full fit otherwise.
+        store = worker_store(settings)
+        with _store_lock:
+            refitter = _refitters.setdefault(id(store), ForecastRefitter(store))
+        return [dataclasses.asdict(outcome) for outcome in refitter.run()]
 
     return app
 

@@ -41,14 +41,17 @@ _refitter_lock = threading.Lock()
 
 
 def refitter_of(request: Request, store: StoreDep) -> ForecastRefitter:
-    """The server's one refitter (kept models are shared by the job and on-demand fits)."""
-    state = request.app.state
+    """The server's refitter, shared with the forecast job so kept models serve both."""
+    runtime = request.app.state.runtime
+    refitter = getattr(runtime, "forecast_refitter", None)
+    if isinstance(refitter, ForecastRefitter):
+        return refitter
+    state = request.app.state  # an app assembled without a runtime refitter (never in tsdev serve)
     with _refitter_lock:
-        refitter = getattr(state, "forecast_refitter", None)
-        if refitter is None or refitter.store is not store:
-            refitter = ForecastRefitter(store)
-            state.forecast_refitter = refitter
-    return refitter
+        if getattr(state, "forecast_refitter", None) is None:
+            state.forecast_refitter = ForecastRefitter(store)
+    fallback: ForecastRefitter = state.forecast_refitter
+    return fallback
 
 
 def _unknown(service: str) -> HTTPException:
