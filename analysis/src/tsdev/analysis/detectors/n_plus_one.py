@@ -87,12 +87,12 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
         return NPlusOneSettings()
 
     def detect(self, spans: pl.DataFrame, window_s: float) -> list[Finding]:
-        calls = spans.filter(
-            pl.col("call_type").is_in(_CALL_TYPES) & ~pl.col("excluded_call") & (pl.col("parent_row") >= 0)
-        ).select(
+        calls = spans.select(
             "row", "trace_id", "service", "parent_row", "parent_name", "entry_row", "entry_name", "operation",
-            "call_type", "start_ns", "end_ns", "duration_ns", "db_statement", "db_parameters", "http_url",
-            "code_function", "code_filepath", "code_lineno",
+            "op_id", "statement_id", "call_type", "excluded_call", "start_ns", "end_ns", "duration_ns",
+            "db_statement", "db_parameters", "http_url", "code_function", "code_filepath", "code_lineno",
+        ).filter(
+            pl.col("call_type").is_in(_CALL_TYPES) & ~pl.col("excluded_call") & (pl.col("parent_row") >= 0)
         )  # fmt: skip
         if calls.is_empty():
             return []
@@ -103,49 +103,58 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
         )
         if occurrences.is_empty():
             return []
-        return _findings(occurrences, traces_per_operation(spans), window_s)
+        totals = traces_per_operation(spans, occurrences["parent_operation"].unique())
+        return _findings(occurrences, totals, window_s)
 
     def _singles(self, calls: pl.DataFrame) -> pl.DataFrame:
-        keys = ["trace_id", "parent_row", "operation"]
-        ordered = calls.sort([*keys, "start_ns"])
+        settings = self.settings
+        # A parent's calls of one operation (the parent's row fixes the trace).
+        keys = ["parent_row", "op_id"]
+        loops = (
+            calls.group_by(keys)
+            .agg(pl.len().alias("repeats"))
+            .filter(pl.col("repeats") >= settings.min_repeats)
+            .select(keys)
+        )
+        ordered = calls.join(loops, on=keys, how="semi").sort([*keys, "start_ns", "row"])
         covered_until = pl.col("end_ns").cum_max().shift(1).over(keys)
         added = (
             pl.col("end_ns")
             - pl.max_horizontal(pl.col("start_ns"), covered_until.fill_null(pl.col("start_ns")))
         ).clip(lower_bound=0)
+        one_read = [
+            (pl.col(c).min() == pl.col(c).max()) for c in ("statement_id", "db_parameters", "http_url")
+        ]
         groups = (
-            ordered.with_columns(
-                added=added, read_key=pl.concat_str("db_statement", "db_parameters", "http_url")
-            )
+            ordered.with_columns(added=added)
             .group_by(keys)
             .agg(
+                pl.col("trace_id").first(),
                 pl.col("service").first(),
                 pl.col("parent_name").first().alias("parent_operation"),
+                pl.col("operation").first(),
                 pl.col("call_type").first(),
                 pl.len().cast(pl.Int64).alias("repeats"),
                 pl.col("added").sum().cast(pl.Int64).alias("union_ns"),
                 pl.col("start_ns").min().alias("first_start_ns"),
-                pl.col("read_key").n_unique().alias("distinct_reads"),
+                pl.all_horizontal(one_read).alias("one_read"),
                 pl.col("db_statement").first(),
                 pl.col("code_function").first(),
                 pl.col("code_filepath").first(),
                 pl.col("code_lineno").first(),
             )
-            .filter(
-                (pl.col("repeats") >= self.settings.min_repeats)
-                & (pl.col("union_ns") >= round(self.settings.min_total_ms * 1e6))
-            )
+            .filter(pl.col("union_ns") >= round(settings.min_total_ms * 1e6))
         )
         # One read repeated verbatim (values known, not bound elsewhere) is a memoization case.
-        same_read = (pl.col("distinct_reads") == 1) & ~sql_has_placeholders_expr(pl.col("db_statement"))
-        groups = groups.filter(~same_read).sort("first_start_ns")
+        same_read = pl.col("one_read") & ~sql_has_placeholders_expr(pl.col("db_statement"))
+        groups = groups.filter(~same_read).sort("first_start_ns", "parent_row", "op_id")
         sources = (
-            calls.select(
-                "trace_id", "parent_row", "start_ns", pl.col("operation").alias("source_operation")
-            ).sort("start_ns")
-        )  # fmt: skip
+            calls.join(groups.select("parent_row").unique(), on="parent_row", how="semi")
+            .select("parent_row", "start_ns", pl.col("operation").alias("source_operation"))
+            .sort("start_ns", "parent_row")
+        )
         with_source = groups.join_asof(
-            sources, left_on="first_start_ns", right_on="start_ns", by=["trace_id", "parent_row"],
+            sources, left_on="first_start_ns", right_on="start_ns", by="parent_row",
             strategy="backward", allow_exact_matches=False, check_sortedness=False,
         )  # fmt: skip
         return with_source.select(
@@ -160,11 +169,15 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
 
     def _patterns(self, calls: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         """Periodic runs of distinct calls under one entry span, found by comparing each call with
-        the call ``k`` positions later for every period ``k``; only run starts are inspected in
-        Python, and there are as many of those as there are loops."""
+        the call ``k`` positions later for every period ``k``; runs whose first period repeats an
+        operation (single-call loops, the common case) are dropped vectorized, so only real
+        multi-call loops reach Python, one iteration each."""
         settings = self.settings
-        seq = calls.sort(["entry_row", "start_ns", "row"])
-        ops = seq["operation"].hash().to_numpy()
+        seq = calls.select(
+            "row", "trace_id", "service", "entry_row", "entry_name", "operation", "op_id", "start_ns",
+            "end_ns", "code_function", "code_filepath", "code_lineno",
+        ).sort(["entry_row", "start_ns", "row"])  # fmt: skip
+        ops = seq["op_id"].to_numpy()
         group = seq["entry_row"].to_numpy()
         starts_ns = seq["start_ns"].to_numpy()
         ends_ns = seq["end_ns"].to_numpy()
@@ -180,15 +193,26 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
             run_starts = np.flatnonzero(edges == 1)
             run_lengths = np.flatnonzero(edges == -1) - run_starts
             wanted = run_lengths >= (settings.min_pattern_repeats - 1) * k
-            for start, length in zip(run_starts[wanted], run_lengths[wanted], strict=True):
+            run_starts, run_lengths = run_starts[wanted], run_lengths[wanted]
+            distinct = _distinct_periods(ops, run_starts, k)
+            for start, length in zip(run_starts[distinct], run_lengths[distinct], strict=True):
                 repeats = (int(length) + k) // k
                 stop = int(start) + repeats * k
-                if covered[start:stop].any() or len(set(ops[start : start + k].tolist())) != k:
+                if covered[start:stop].any():
                     continue
                 covered[start:stop] = True
                 rows.append(_pattern_occurrence(seq, int(start), stop, k, repeats, starts_ns, ends_ns))
         occurrences = pl.DataFrame(rows, schema=_OCCURRENCE_SCHEMA)
         return occurrences, seq.filter(pl.Series(covered))["row"]
+
+
+def _distinct_periods(ops: np.ndarray, starts: np.ndarray, k: int) -> np.ndarray:
+    """Whether the ``k`` operations from each start are all different (pairwise, vectorized)."""
+    distinct = np.ones(len(starts), dtype=bool)
+    for i in range(k):
+        for j in range(i + 1, k):
+            distinct &= ops[starts + i] != ops[starts + j]
+    return distinct
 
 
 def _pattern_occurrence(

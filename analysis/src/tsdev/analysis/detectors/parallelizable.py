@@ -89,26 +89,31 @@ class ParallelizableDetector(Detector[ParallelizableSettings]):
                     | pl.col("workflow_independent")
                 )
             )
-            .join(
-                traces_per_operation(spans),
-                left_on=["service", "parent_name"],
-                right_on=["service", "name"],
-                how="left",
-            )
+        )
+        totals = traces_per_operation(spans, aggregated["parent_name"].unique())
+        aggregated = aggregated.join(
+            totals, left_on=["service", "parent_name"], right_on=["service", "name"], how="left"
         )
         return [_finding(row, window_s) for row in aggregated.iter_rows(named=True)]
 
     def _runs(self, spans: pl.DataFrame) -> pl.DataFrame:
         """Qualifying sequential runs, one row each, with their independence signs."""
         settings = self.settings
-        children = spans.filter(pl.col("parent_row") >= 0).sort(["parent_row", "start_ns", "row"])
+        # Runs are found on a narrow selection; the texts are fetched for the members of wanted runs only.
+        children = (
+            spans.select(
+                "row", "parent_row", "op_id", "start_ns", "end_ns", "duration_ns", "parent_duration_ns"
+            )
+            .filter(pl.col("parent_row") >= 0)
+            .sort(["parent_row", "start_ns", "row"])
+        )
         covered_until = pl.col("end_ns").cum_max().shift(1).over("parent_row")
         gap = pl.col("start_ns") - covered_until
         sequential = (gap >= 0) & (gap <= round(settings.max_gap_ms * 1e6))
         children = children.with_columns(run_id=(~sequential.fill_null(value=False)).cum_sum())
         sizes = children.group_by("run_id").agg(
             pl.len().alias("members"),
-            pl.col("operation").n_unique().alias("distinct"),
+            pl.col("op_id").n_unique().alias("distinct"),
             (pl.col("duration_ns").sum() - pl.col("duration_ns").max()).alias("saving_ns"),
             pl.col("parent_duration_ns").first(),
         )
@@ -118,9 +123,18 @@ class ParallelizableDetector(Detector[ParallelizableSettings]):
             & (pl.col("saving_ns") >= round(settings.min_saving_ms * 1e6))
             & (pl.col("saving_ns") >= settings.min_saving_share * pl.col("parent_duration_ns"))
         ).select("run_id")
-        members = children.join(wanted, on="run_id", how="semi").sort(["run_id", "start_ns", "row"])
-        if members.is_empty():
+        chosen = children.join(wanted, on="run_id", how="semi").select("row", "run_id")
+        if chosen.is_empty():
             return pl.DataFrame()
+        members = (
+            spans.select(
+                "row", "trace_id", "service", "parent_name", "parent_duration_ns", "operation", "call_type",
+                "start_ns", "duration_ns", "db_statement", "db_parameters", "http_url", "workflow_step",
+                "workflow_depends_on",
+            )
+            .join(chosen, on="row")
+            .sort(["run_id", "start_ns", "row"])
+        )  # fmt: skip
         members = members.with_columns(values=_values(), index=pl.int_range(pl.len()).over("run_id"))
         first_values = pl.col("values").first().over("run_id")
         later_within_first = pl.col("values").list.set_difference(first_values).list.len() == 0
