@@ -11,6 +11,7 @@ from tsdev.cli import (
     advise,
     analyze,
     autoscale,
+    demo,
     deploy,
     findings,
     forecast,
@@ -43,6 +44,7 @@ app.command("deploy")(deploy.deploy)
 app.command("rollback")(deploy.rollback)
 app.command("status")(deploy.status)
 app.command("autoscale")(autoscale.autoscale)
+app.command("demo")(demo.demo)
 
 
 def _version(value: bool) -> None:
