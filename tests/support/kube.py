@@ -251,7 +251,6 @@ class PodReadier:
                     "conditions": ready,
                     "containerStatuses": statuses,
                     "startTime": now,
-                    "podIP": "10.0.0.1",
                 }
             }
             self._core.patch_namespaced_pod_status(meta["name"], meta["namespace"], body)
