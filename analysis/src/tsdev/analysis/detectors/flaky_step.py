@@ -194,6 +194,12 @@ class FlakyStepDetector(Detector[FlakyStepSettings]):
 
 def _runs(spans: pl.DataFrame, min_runs: int) -> pl.DataFrame:
     """One row per run with its own-failure flag, signature, streak start, retry and write flags."""
+    spans = spans.select(
+        "row", "trace_id", "parent_row", "parent_name", "service", "service_version", "kind", "status",
+        "status_message", "http_method", "http_status", "statement_id", "operation", "workflow_step",
+        "start_ns", "duration_ns", "exception_types",
+        _writing_statement(spans).alias("writing_statement"),
+    )  # fmt: skip
     failed_parents = (
         spans.filter(pl.col("status") == "Error")
         .select(pl.col("parent_row").alias("row"))
@@ -202,7 +208,7 @@ def _runs(spans: pl.DataFrame, min_runs: int) -> pl.DataFrame:
     )
     writes = (
         pl.col("http_method").str.to_uppercase().is_in(_NON_IDEMPOTENT_METHODS) & (pl.col("kind") == "Client")
-    ) | (sql_verb_expr(pl.col("db_statement")).is_in(_NON_IDEMPOTENT_VERBS))
+    ) | pl.col("writing_statement")
     writing_parents = (
         spans.filter(writes)
         .select(pl.col("parent_row").alias("row"))
@@ -260,3 +266,13 @@ def _runs(spans: pl.DataFrame, min_runs: int) -> pl.DataFrame:
             .otherwise(pl.lit(1, dtype=pl.Int64)),
         )
     )
+
+
+def _writing_statement(spans: pl.DataFrame) -> pl.Series:
+    """Whether each span's statement inserts or updates, decided once per distinct statement."""
+    texts = spans.select("statement_id", "db_statement").unique("statement_id")
+    texts = texts.select(
+        "statement_id", writes=sql_verb_expr(pl.col("db_statement")).is_in(_NON_IDEMPOTENT_VERBS)
+    )
+    ids = spans.select("statement_id")
+    return ids.join(texts, on="statement_id", how="left", maintain_order="left")["writes"]
