@@ -284,8 +284,11 @@ def _reads_with_epochs(spans: pl.DataFrame) -> tuple[_Reads, dict[str, int]]:
     # Only reads of a resource something wrote to can be in a later epoch than the first.
     written = writes["resource"].unique().implode()
     writing = texts.filter(pl.col("tables").list.eval(pl.element().is_in(written)).list.any())
-    touching = pl.when(pl.col("is_db")).then(pl.col("statement_id").is_in(writing["statement_id"].implode()))
-    touching = touching.otherwise(pl.col("path").is_in(written))
+    touching = (
+        pl.when(pl.col("is_db"))
+        .then(pl.col("statement_id").is_in(writing["statement_id"].implode()))
+        .otherwise(pl.col("path").is_in(written))
+    )
     touched = _resources(reads.filter(touching), texts).filter(pl.col("resource").is_in(written))
     epochs = (
         touched.sort("start_ns", "row")
