@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,7 +13,7 @@ from tests.support.traffic import send_requests
 
 
 @pytest.fixture
-def api(server: InProcessServer) -> httpx.Client:
+def api(server: InProcessServer) -> Iterator[httpx.Client]:
     send_requests(server.otlp_url, "checkout", minutes=20, per_minute=6)
     with httpx.Client(base_url=f"{server.api_url}/api/v1", timeout=120) as client:
         yield client

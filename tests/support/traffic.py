@@ -36,7 +36,7 @@ def send_requests(
 ) -> None:
     """``per_minute`` server spans in each of the last ``minutes`` complete minutes, via OTLP/JSON."""
     now = datetime.now().astimezone().replace(second=0, microsecond=0)
-    spans = []
+    spans: list[dict[str, object]] = []
     for m in range(minutes, 0, -1):
         minute_ns = int((now - timedelta(minutes=m)).timestamp()) * 1_000_000_000
         for i in range(per_minute):
