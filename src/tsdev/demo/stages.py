@@ -22,11 +22,12 @@ from rich.table import Table
 from tsdev.analysis.findings import Finding
 from tsdev.analysis.jobs.records import FindingRecord, Window
 from tsdev.analysis.jobs.runner import analyze_window
+from tsdev.cli.forecast import sparkline
 from tsdev.demo import plan as planning
 from tsdev.demo import shop
 from tsdev.demo.embedded import EmbeddedTsdev
 
-SPARK = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 48
 FORECAST_QUANTILES = (0.1, 0.5, 0.9)
 
 
@@ -201,16 +202,10 @@ def forecast(console: Console, tsdev: EmbeddedTsdev, *, hours: int) -> dict[str,
         )
     console.print(table)
     medians = [float(p["quantiles"]["0.5"]) for p in body["points"]]
-    console.print(f"median  {sparkline(medians)}  ({min(medians):.1f} to {max(medians):.1f} per minute)")
+    console.print(
+        f"median  {sparkline(medians, SPARK_WIDTH)}  ({min(medians):.1f} to {max(medians):.1f} per minute)"
+    )
     return body
-
-
-def sparkline(values: list[float]) -> str:
-    """Block characters from the smallest to the largest value."""
-    low, high = min(values, default=0.0), max(values, default=0.0)
-    if high <= low:
-        return SPARK[0] * len(values)
-    return "".join(SPARK[min(len(SPARK) - 1, int((v - low) / (high - low) * len(SPARK)))] for v in values)
 
 
 def scaling_plan(
@@ -243,7 +238,9 @@ def scaling_plan(
         )
     console.print(table)
     floors = [float(s.floor) for s in steps]
-    console.print(f"floor   {sparkline(floors)}  ({min(floors):.0f} to {max(floors):.0f} replicas)")
+    console.print(
+        f"floor   {sparkline(floors, SPARK_WIDTH)}  ({min(floors):.0f} to {max(floors):.0f} replicas)"
+    )
     return steps
 
 
@@ -251,19 +248,24 @@ def next_steps(console: Console, tsdev: EmbeddedTsdev, *, kept: bool) -> None:
     """Where to look next; the URLs answer while ``--keep`` holds tsdev up."""
     api = tsdev.api_url
     server = f"TSDEV_SERVER={api}"
-    lines = [
-        f"API docs            {api}/docs",
-        f"findings            {api}/api/v1/findings",
-        f"forecast            {api}/api/v1/forecast/shop?horizon=24h&step=1h",
-        f"traces              {api}/api/v1/traces?service=shop",
-        f"Grafana (Jaeger)    add a Jaeger data source with URL {api}/jaeger",
-        f"CLI                 {server} tsdev findings",
-        f"                    {server} tsdev traces --service shop",
-        f"                    {server} tsdev forecast shop --horizon 24h",
-        "                    tsdev advise FINGERPRINT --repo-path PATH --dry-run",
-        "your own app        OTEL_EXPORTER_OTLP_ENDPOINT=" + tsdev.otlp_url,
+    rows = [
+        ("API docs", f"{api}/docs"),
+        ("findings", f"{api}/api/v1/findings"),
+        ("forecast", f"{api}/api/v1/forecast/shop?horizon=24h&step=1h"),
+        ("traces", f"{api}/api/v1/traces?service=shop"),
+        ("Grafana", f"a Jaeger data source with URL {api}/jaeger"),
+        ("CLI", f"{server} tsdev findings"),
+        ("", f"{server} tsdev traces --service shop"),
+        ("", f"{server} tsdev forecast shop --horizon 24h"),
+        ("", "tsdev advise FINGERPRINT --repo-path PATH --dry-run"),
+        ("your app", f"OTEL_EXPORTER_OTLP_ENDPOINT={tsdev.otlp_url}"),
     ]
-    console.print(Panel("\n".join(lines), title="where to look next", expand=False))
+    table = Table(title="where to look next", show_header=False, box=None)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, where in rows:
+        table.add_row(name, where)
+    console.print(table)
     if not kept:
         console.print("tsdev stops now; run [bold]tsdev demo --keep[/bold] to keep it up and explore.")
 
