@@ -59,6 +59,8 @@ from tsdev.platform.policy import Recommendations, decide
 from tsdev.platform.spec import Scaling
 
 SYNC_S = 15
+WARM_UP_DAYS = 14
+"""Days simulated before the scored ones, so the PHPA-style model has learned its daily season."""
 TOLERANCE = 0.1
 STABILIZATION_S = 300
 FLOOR_PERIOD_S = 30
@@ -214,10 +216,12 @@ def replay(
     kind: str,
     floor: Floor | None = None,
     trace: list[tuple[float, int, int]] | None = None,
+    t0: int = 0,
 ) -> Tally:
     """Run one autoscaler over ``demand`` (rps per 15 s step); score from step ``start_scored``.
 
-    ``trace``, when given, receives ``(demand, ready pods, pods)`` for every scored step (for plots)."""
+    ``t0`` is the series time (seconds) of ``demand[0]``. ``trace``, when given, receives
+    ``(demand, ready pods, pods)`` for every scored step (for plots)."""
     cluster = Cluster(cfg.ready_delay_s)
     first = max(cfg.min_replicas, math.ceil(demand[0] / cfg.target_rps))
     cluster.ready_at = [0] * first
@@ -226,7 +230,7 @@ def replay(
     tally = Tally()
     current_floor = cfg.min_replicas
     for step, rps in enumerate(demand):
-        t = step * SYNC_S
+        t = t0 + step * SYNC_S
         recommendation = hpa.recommend(cluster, float(rps), t)
         if hw is not None:
             predicted = hw.update(float(recommendation))
@@ -333,14 +337,16 @@ def run_series(
     total_s = (demand.size - 1) * SYNC_S
     scored_s = args.days * 86400
     start_s = max(2 * 86400, (total_s - scored_s) // 86400 * 86400)
-    start_step = start_s // SYNC_S
+    first_s = max(0, start_s - WARM_UP_DAYS * 86400)
+    demand = demand[first_s // SYNC_S :]
+    start_step = (start_s - first_s) // SYNC_S
     day_starts = list(range(start_s, total_s, 86400))
     raw_max = float(np.nanmax(series.values))
     log(f"{name}: {total_s / 86400:.1f} days, scoring the last {(total_s - start_s) / 86400:.1f}")
     floor = tsdev_floor(series, args.peak_rps, raw_max, day_starts, cfg, args.fast, log)
     out: dict[str, Any] = {}
     for kind in ("hpa", "phpa", "tsdev"):
-        tally = replay(demand, start_step, cfg, kind, floor if kind == "tsdev" else None)
+        tally = replay(demand, start_step, cfg, kind, floor if kind == "tsdev" else None, t0=first_s)
         out[kind] = tally.as_json()
     hpa, phpa, ts = out["hpa"], out["phpa"], out["tsdev"]
     h, p, u = (r["under_provisioned_minutes"] for r in (hpa, phpa, ts))
