@@ -68,7 +68,7 @@ def annotate(spans: pl.DataFrame) -> pl.DataFrame:
         trace_index=trace_index,
         **_parent_columns(spans, parent, row),
     )
-    entry = _entry_positions(frame, parent)
+    entry = _entry_positions(spans, parent)
     frame = frame.with_columns(
         entry_row=pl.Series(row[entry], dtype=pl.Int64),
         entry_name=spans["name"].gather(entry),
@@ -147,18 +147,16 @@ def _parent_columns(spans: pl.DataFrame, parent: np.ndarray, row: np.ndarray) ->
     }
 
 
-def _entry_positions(frame: pl.DataFrame, parent: np.ndarray) -> np.ndarray:
-    """Pointer jumping over the parent links: each span's nearest entry ancestor in a few gathers."""
-    is_entry = (
-        frame.select(
-            pl.col("kind").is_in(ENTRY_KINDS)
-            | (pl.col("parent_row") < 0)
-            | (pl.col("parent_service") != pl.col("service"))
-        )
-        .to_series()
-        .to_numpy()
-    )
-    jump = np.where(is_entry, np.arange(frame.height, dtype=np.int64), parent)
+def _entry_positions(spans: pl.DataFrame, parent: np.ndarray) -> np.ndarray:
+    """Pointer jumping over the parent links: each span's nearest entry ancestor in a few gathers.
+
+    A span enters its service when it is a server or consumer span, a root, or its parent belongs to
+    another service (compared by rank, an integer per span instead of a string)."""
+    service = dense_rank(spans["service"]).to_numpy()
+    has_parent = parent >= 0
+    other_service = service[np.where(has_parent, parent, 0)] != service
+    is_entry = spans["kind"].is_in(ENTRY_KINDS).to_numpy() | ~has_parent | other_service
+    jump = np.where(is_entry, np.arange(spans.height, dtype=np.int64), parent)
     for _ in range(_POINTER_JUMPS):
         jump = jump[jump]
     return jump

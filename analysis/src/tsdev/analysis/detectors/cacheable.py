@@ -252,11 +252,11 @@ class _Reads:
 
 def _reads_with_epochs(spans: pl.DataFrame) -> tuple[_Reads, dict[str, int]]:
     """Reads with their key and write epoch; and the writes seen per resource."""
-    calls = spans.filter(pl.col("call_type").is_in(["db", "http"])).select(
+    calls = spans.select(
         "row", "trace_index", "trace_id", "service", "parent_name", "operation", "op_id", "statement_id",
         "db_statement", "db_parameters", "http_method", "http_url", "call_type", "excluded_call",
         "start_ns", "duration_ns",
-    )  # fmt: skip
+    ).filter(pl.col("call_type").is_in(["db", "http"]))  # fmt: skip
     texts = _statement_texts(calls)
     urls = calls.filter(pl.col("call_type") == "http").select("http_url").unique()
     urls = urls.with_columns(path=pl.col("http_url").str.replace(r"[?#].*$", ""))
@@ -280,7 +280,10 @@ def _reads_with_epochs(spans: pl.DataFrame) -> tuple[_Reads, dict[str, int]]:
         .with_columns(writes_before=pl.int_range(1, pl.len() + 1).over("resource"))
     )
     key = pl.struct("op_id", "spaced_id", "db_parameters", "http_url").rank("dense")
-    reads = calls.filter(pl.col("is_read")).with_columns(key=key)
+    reads = calls.filter(pl.col("is_read")).select(
+        "row", "trace_index", "trace_id", "service", "parent_name", "operation", "op_id", "statement_id",
+        "path", "is_db", "start_ns", "duration_ns", key=key,
+    )  # fmt: skip
     # Only reads of a resource something wrote to can be in a later epoch than the first.
     written = writes["resource"].unique().implode()
     writing = texts.filter(pl.col("tables").list.eval(pl.element().is_in(written)).list.any())
