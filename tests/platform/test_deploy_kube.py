@@ -85,9 +85,10 @@ def test_dry_run_shows_the_diff_and_changes_nothing(cluster: KubeCluster) -> Non
     assert deploy(kube, plan_deploy(kube, app_spec(cluster.namespace), None), timeout=90).ok
     plan = plan_deploy(kube, app_spec(cluster.namespace, image="example/web:2"), None)
     diff = diff_against_cluster(kube, plan)
-    assert "-        image: example/web:1" in diff
-    assert "+        image: example/web:2" in diff
+    assert "-      - image: example/web:1\n" in diff
+    assert "+      - image: example/web:2\n" in diff
     assert "# Service/web: unchanged" in diff
+    assert "# HorizontalPodAutoscaler/web: unchanged" in diff
     assert _deployment(kube, cluster)["spec"]["template"]["spec"]["containers"][0]["image"] == "example/web:1"
 
 

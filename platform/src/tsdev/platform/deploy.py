@@ -112,6 +112,15 @@ def _comparable(obj: dict[str, Any] | None) -> str:
     else:
         meta.pop("annotations", None)
     obj["metadata"] = meta
+    spec = obj.get("spec")
+    if obj.get("kind") == "HorizontalPodAutoscaler" and isinstance(spec, dict) and spec.get("metrics"):
+        # A 1.20 API server's dry-run apply of a v2beta2 HPA (stored as v1 plus an annotation) repeats
+        # the metrics it converts back; a real apply does not, so identical entries are merged here.
+        unique: list[Any] = []
+        for metric in spec["metrics"]:
+            if metric not in unique:
+                unique.append(metric)
+        obj["spec"] = {**spec, "metrics": unique}
     return yaml.safe_dump(obj, sort_keys=True)
 
 
