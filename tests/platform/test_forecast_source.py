@@ -24,10 +24,10 @@ def _frame() -> pl.DataFrame:
     )
 
 
-def test_point_is_the_covering_step_in_requests_per_second() -> None:
+def test_point_is_interpolated_between_steps_in_requests_per_second() -> None:
     p = point_from_frame(_frame(), FITTED, FITTED + timedelta(minutes=3, seconds=30), 0.9)
     assert p is not None
-    assert p.value == 6.0  # 360 requests/min
+    assert p.value == 7.0  # halfway between 360 and 480 requests/min
     assert p.fitted_at == FITTED
 
 
@@ -71,6 +71,6 @@ def test_result_from_the_api_answer() -> None:
     }
     result = result_from_json(body)
     assert result is not None and result.forecast is not None
-    p = point_from_frame(result.forecast, result.fitted_at, FITTED + timedelta(seconds=70), 0.9)
+    p = point_from_frame(result.forecast, result.fitted_at, FITTED + timedelta(seconds=60), 0.9)
     assert p is not None and p.value == 3.0
     assert result_from_json({"points": []}) is None

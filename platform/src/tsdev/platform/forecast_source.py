@@ -65,8 +65,11 @@ def _utc(value: datetime) -> datetime:
 def point_from_frame(
     frame: pl.DataFrame, fitted_at: datetime, at: datetime, quantile: float, per_second: float = 1 / 60
 ) -> ForecastPoint | None:
-    """The row of a forecast frame (``timestamp`` plus ``q<level>`` columns) whose step covers ``at``,
-    converted to requests per second by ``per_second`` (forecasts are in requests per minute).
+    """The forecast at ``at`` from a frame (``timestamp`` plus ``q<level>`` columns), converted to
+    requests per second by ``per_second`` (forecasts are in requests per minute).
+
+    Between two points the value is interpolated linearly: with coarse steps (an hour) the value of the
+    step's start would lag a ramp by up to a whole step, which is exactly when the floor matters.
 
     The nearest quantile column at or above the one asked is used, so a forecast without exactly that
     quantile errs towards more capacity."""
@@ -82,6 +85,11 @@ def point_from_frame(
     if index == len(times) - 1 and len(times) > 1 and at - times[-1] > times[-1] - times[-2]:
         return None  # past the forecast's horizon
     value = float(frame[chosen][index])
+    if index + 1 < len(times):
+        following = float(frame[chosen][index + 1])
+        if not math.isnan(following):
+            share = (at - times[index]) / (times[index + 1] - times[index])
+            value += share * (following - value)
     if math.isnan(value):
         return None
     return ForecastPoint(
