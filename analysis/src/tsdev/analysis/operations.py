@@ -178,9 +178,11 @@ def _call_columns(frame: pl.DataFrame) -> pl.DataFrame:
         urls, on=["http_method", "http_url"], how="left", maintain_order="left"
     )["_http"]
     names = frame["name"].unique()
-    noisy = frame["name"].replace_strict(
-        names, names.str.contains(_CONNECTION_OR_FETCH), return_dtype=pl.Boolean
-    )
+    noisy = (
+        frame["name"]
+        .replace_strict(names, names.str.contains(_CONNECTION_OR_FETCH), return_dtype=pl.Boolean)
+        .cast(pl.Boolean)
+    )  # an empty frame's mapping is empty and would keep the input's type
     statement = pl.col("db_statement")
     is_cache = pl.col("db_system").str.to_lowercase().is_in(CACHE_SYSTEMS)
     is_db = (pl.col("db_system") != "") | (statement != "")
