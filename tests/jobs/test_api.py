@@ -48,6 +48,7 @@ def test_analyze_stores_findings_the_api_lists_and_details(server: InProcessServ
     assert [row["id"] for row in only] == [N_PLUS_ONE]
     assert httpx.get(f"{api}/findings", params={"service": "nope"}).json()["findings"] == []
     assert httpx.get(f"{api}/findings", params={"kind": "nope"}).status_code == 400
+    assert httpx.get(f"{api}/findings", params={"kind": "seasonality"}).json()["findings"] == []
 
     detail = httpx.get(f"{api}/findings/{N_PLUS_ONE}").json()
     assert detail["evidence"]["traces_affected"] == 10

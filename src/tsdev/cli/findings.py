@@ -8,7 +8,7 @@ import typer
 
 from tsdev.cli.client import DEFAULT_SERVER, ServerOption
 
-KINDS = "n_plus_one, flaky_step, parallelizable or cacheable"
+KINDS = "n_plus_one, flaky_step, parallelizable, cacheable or seasonality"
 STATUSES = "open, acknowledged, ignored, resolved or regressed"
 
 

@@ -13,12 +13,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-FindingKind = Literal["n_plus_one", "flaky_step", "parallelizable", "cacheable"]
-"""Kind names are part of the API (filters, stored rows, CLI output)."""
+FindingKind = Literal["n_plus_one", "flaky_step", "parallelizable", "cacheable", "seasonality"]
+"""Kind names are part of the API (filters, stored rows, CLI output). ``seasonality`` findings come
+from the forecasting job, the other four from the detectors."""
 
 Severity = Literal["low", "medium", "high"]
 
 KINDS: tuple[FindingKind, ...] = ("n_plus_one", "flaky_step", "parallelizable", "cacheable")
+"""The detectors' kinds: the ones the advisor can turn into a change."""
 
 
 class Finding(BaseModel):
