@@ -23,6 +23,7 @@ from tsdev.analysis.detectors.base import Detector
 from tsdev.analysis.findings import Finding
 from tsdev.analysis.jobs import repository
 from tsdev.analysis.jobs.records import ACTIVE, FindingRecord, Window, observe, resolve_if_gone
+from tsdev.analysis.operations import annotate
 from tsdev.analysis.spans import span_frame, span_select_sql
 from tsdev.core.store import Store
 from tsdev.core.store.tables import TRACES
@@ -75,8 +76,12 @@ def read_spans(store: Store, window: Window) -> pl.DataFrame:
 def detect(
     spans: pl.DataFrame, window_s: float, detectors: Sequence[Detector[Any]] | None = None
 ) -> list[Finding]:
-    """Findings of every detector; one detector failing is logged and does not hide the others."""
+    """Findings of every detector; one detector failing is logged and does not hide the others.
+
+    The frame is annotated once here: each detector would otherwise derive the same columns again."""
     found: list[Finding] = []
+    if not spans.is_empty():
+        spans = annotate(spans)
     for detector in detectors if detectors is not None else [cls() for cls in DETECTORS]:
         try:
             found.extend(detector.run(spans, window_s=window_s))
