@@ -100,6 +100,46 @@ def test_code_location_hints_use_old_and_new_attribute_paths() -> None:
     assert by_line[0].function == "query"
 
 
+STORE = """import sqlite3
+
+
+def seed(connection: sqlite3.Connection) -> None:
+    connection.execute("CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT)")
+    connection.executemany("INSERT INTO products (id, name) VALUES (?, ?)", [(1, "a"), (2, "b")])
+
+
+def rename(connection: sqlite3.Connection, name: str) -> None:
+    connection.execute("UPDATE products SET name = ? WHERE id = 1", (name,))
+
+
+def read_catalog(connection: sqlite3.Connection) -> list[tuple[int, str]]:
+    return list(connection.execute("SELECT id, name FROM products ORDER BY id"))
+
+
+def first_product(connection: sqlite3.Connection) -> tuple[int, str]:
+    return connection.execute("SELECT id, name FROM products WHERE id = 1").fetchone()
+"""
+
+
+def test_a_repeated_select_is_located_at_the_select_not_at_the_insert_filling_its_table(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "store.py").write_text(STORE)
+    source = LocalSource(tmp_path)
+    statement = "SELECT id, name FROM products ORDER BY id"
+    finding = sample_finding("countries_sync").model_copy(
+        update={"parent_operation": "*", "operations": [statement], "evidence": {"reads": 50}}
+    )
+
+    found = [(loc.function, loc.reason) for loc in locate(finding, source)]
+
+    assert found[0] == ("read_catalog", "the SQL statement")
+    assert ("first_product", "SQL on products") in found  # reads the same table: a weaker candidate
+    assert not {"seed", "rename"} & {function for function, _ in found}
+    patch = codemod_patch(finding, locate(finding, source), source, detect_stack(source))
+    assert "@functools.lru_cache(maxsize=1024)\ndef read_catalog" in patch.edits[0].new_text
+
+
 def _edit(old: str, new: str, path: str = "profile_async/profile.py") -> Patch:
     return Patch(
         title="t",

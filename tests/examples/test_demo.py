@@ -94,12 +94,6 @@ def test_every_patch_is_a_diff_written_to_disk(demo: DemoRun) -> None:
         assert "tsdev-finding:" in (out / "body.md").read_text()
 
 
-@pytest.mark.xfail(
-    not os.environ.get("ANTHROPIC_API_KEY"),
-    strict=True,
-    reason="without a model the advisor's codemods patch only the cacheable read: the shop's payment"
-    " call writes (no idempotency key), GET /home is not async and N+1 loops need a model",
-)
 def test_at_least_three_patches(demo: DemoRun) -> None:
     assert sum(p["status"] == "dry_run" for p in demo.summary["patches"]) >= 3, demo.summary["patches"]
 

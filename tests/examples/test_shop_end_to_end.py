@@ -105,17 +105,26 @@ def test_shop_traffic_lands_with_the_expected_shapes_and_findings(server: InProc
     assert len(loops) == 6
     assert {count for _, count in loops} == {ORDERS_SHOWN}
 
-    # Flaky: the failed payment calls are the 504 answers, each a timeout recorded as an exception.
-    payments = _rows(
+    # Flaky: the failed payment quotes (a read) are the 504 answers, each a timeout recorded as an
+    # exception; the charge (a write) follows every quote that answered and never fails.
+    quotes = _rows(
         server,
         "SELECT StatusCode, has(Events.Name, 'exception'), "
         " arrayStringConcat(arrayMap(a -> a['exception.type'], Events.Attributes), ',')"
-        " FROM {traces} WHERE ServiceName = 'shop' AND SpanKind = 'Client' AND SpanName = 'POST'",
+        " FROM {traces} WHERE ServiceName = 'shop' AND SpanKind = 'Client' AND SpanName = 'GET'"
+        " AND SpanAttributes['http.url'] LIKE '%/payments/quote?%'",
     )
-    assert len(payments) == CHECKOUTS
-    failed = [p for p in payments if p[0] == "Error"]
+    assert len(quotes) == CHECKOUTS
+    failed = [q for q in quotes if q[0] == "Error"]
     assert len(failed) == stats.statuses[504] > 0
     assert all(has_exception and "ReadTimeout" in types for _, has_exception, types in failed)
+    charges = _rows(
+        server,
+        "SELECT StatusCode FROM {traces}"
+        " WHERE ServiceName = 'shop' AND SpanKind = 'Client' AND SpanName = 'POST'",
+    )
+    assert len(charges) == stats.statuses[201]
+    assert all(status != "Error" for (status,) in charges)
 
     # Sequential siblings: the three stub calls of each GET /home, each after the previous ended.
     calls = _rows(
@@ -156,3 +165,6 @@ def test_shop_traffic_lands_with_the_expected_shapes_and_findings(server: InProc
     by_kind = {f.kind: f for f in summary.findings if f.service == "shop"}
     assert by_kind["n_plus_one"].parent_operation == "GET /orders"
     assert by_kind["parallelizable"].parent_operation == "GET /home"
+    flaky = by_kind["flaky_step"]
+    assert flaky.operations[0].startswith("GET ") and "/payments/quote" in flaky.operations[0]
+    assert flaky.evidence.get("idempotent") is not False

@@ -7,16 +7,20 @@ every endpoint               reads the whole catalog from the database (cacheabl
 ``GET /orders``              one SELECT per order for its items (N+1, in :mod:`shop.db`)
 ``GET /home``                user, recommendations and inventory fetched one after another although
                              none needs another's answer (parallelizable)
-``POST /checkout``           calls the payment provider once, without retry (flaky step)
+``POST /checkout``           asks the payment provider for a quote once, without retry (flaky step),
+                             then charges
 ============================ ==========================================================================
 
-Handlers are synchronous on purpose, the way much of the code tsdev is pointed at is written; FastAPI
-runs them on its thread pool.
+Most handlers are synchronous, the way much of the code tsdev is pointed at is written; FastAPI runs
+them on its thread pool. ``GET /home`` is async, with an async client, yet awaits its three calls one
+after another.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,7 +32,14 @@ from pydantic import BaseModel
 
 from shop import db
 from shop.config import ShopConfig
-from shop.downstream import PaymentTimeout, charge
+from shop.downstream import (
+    PaymentTimeout,
+    charge,
+    fetch_inventory,
+    fetch_recommendations,
+    fetch_user,
+    quote,
+)
 from shop.telemetry import Telemetry
 
 logger = logging.getLogger("shop")
@@ -42,11 +53,12 @@ class CheckoutRequest(BaseModel):
 
 @dataclass
 class ShopState:
-    """What the handlers share: configuration, database, the stubs' client, telemetry."""
+    """What the handlers share: configuration, database, the stubs' clients, telemetry."""
 
     config: ShopConfig
     database: db.Database
     stubs: httpx.Client
+    async_stubs: httpx.AsyncClient
     telemetry: Telemetry | None
 
 
@@ -100,13 +112,14 @@ def orders(user_id: int, state: State, conn: Connection, products: Catalog) -> d
 
 
 @router.get("/home")
-def home(user_id: int, state: State, conn: Connection) -> dict[str, Any]:
-    stubs = state.stubs
-    user = stubs.get(f"/users/{user_id}").json()
-    recommended = stubs.get("/recommendations", params={"user_id": user_id}).json()
-    stock = stubs.get("/inventory", params={"user_id": user_id}).json()
-    # The catalog is read here, when the page is put together, rather than up front like elsewhere.
-    by_id = {p["id"]: p for p in db.read_catalog(conn)}
+async def home(user_id: int, state: State, conn: Connection) -> dict[str, Any]:
+    stubs = state.async_stubs
+    user = await fetch_user(stubs, user_id)
+    recommended = await fetch_recommendations(stubs, user_id)
+    stock = await fetch_inventory(stubs, user_id)
+    # The catalog is read here, when the page is put together, rather than up front like elsewhere;
+    # on a worker thread, as the database driver blocks.
+    by_id = {p["id"]: p for p in await asyncio.to_thread(db.read_catalog, conn)}
     return {
         "user": user,
         "recommended": [
@@ -124,10 +137,11 @@ def checkout(order: CheckoutRequest, state: State, conn: Connection, products: C
         raise HTTPException(404, f"no product {order.product_id}")
     amount = product["price_cents"] * order.quantity
     try:
-        charge(state.stubs, order.user_id, amount, state.config.payment_timeout_ms)
+        quote(state.stubs, secrets.token_hex(8), order.user_id, amount, state.config.payment_timeout_ms)
     except PaymentTimeout as exc:
         logger.warning("checkout failed for user %d: %s", order.user_id, exc)
         raise HTTPException(504, "payment provider timed out") from exc
+    charge(state.stubs, order.user_id, amount)
     order_id = db.place_order(conn, order.user_id, order.product_id, order.quantity)
     logger.info("order %d placed for user %d: %d cents", order_id, order.user_id, amount)
     return {"order_id": order_id, "amount_cents": amount}
@@ -139,16 +153,19 @@ def create_app(config: ShopConfig, stubs_url: str, telemetry: Telemetry | None =
         config=config,
         database=db.Database.create(config.seed, config.db_latency_ms),
         stubs=httpx.Client(base_url=stubs_url, timeout=5.0),
+        async_stubs=httpx.AsyncClient(base_url=stubs_url, timeout=5.0),
         telemetry=telemetry,
     )
     if telemetry is not None:
         telemetry.instrument_client(state.stubs)
+        telemetry.instrument_client(state.async_stubs)
         telemetry.export_logs(logger)
     logger.setLevel(logging.INFO)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        await state.async_stubs.aclose()
         state.stubs.close()
         state.database.close()
 

@@ -35,9 +35,9 @@ class ShopConfig:
     inventory_latency_ms: float = 70.0
     payment_latency_ms: float = 20.0
     payment_timeout_rate: float = 0.04
-    """Share of payment calls on which the stub hangs past the client's timeout."""
+    """Share of payment quotes on which the stub hangs past the client's timeout."""
     payment_timeout_ms: float = 500.0
-    """The shop's client timeout for the payment call."""
+    """The shop's client timeout for the payment quote."""
     orders_shown: int = 8
     """Orders listed by ``GET /orders``, each fetching its items separately (the N+1)."""
 

@@ -2,9 +2,9 @@
 
 Forecasts need days of history; waiting for them is not a demo. This replays the traffic shape of
 :mod:`shop.traffic` over ``days`` ending now and builds each request's trace as the instrumented shop
-would (server span; catalog read; the N+1 item reads, the three sequential stub calls or the
-payment call that sometimes times out), with the OpenTelemetry SDK's own tracer and exporter, so the
-spans are the SDK's, with explicit start and end times.
+would (server span; catalog read; the N+1 item reads, the three sequential stub calls, or the
+payment quote that sometimes times out and the charge after it), with the OpenTelemetry SDK's own
+tracer and exporter, so the spans are the SDK's, with explicit start and end times.
 """
 
 from __future__ import annotations
@@ -147,37 +147,42 @@ class _Replay:
                 )
         elif request.kind == "home":
             c = self.config
-            for path, ms in (
-                (f"/users/{request.user_id}", c.user_latency_ms),
-                (f"/recommendations?user_id={request.user_id}", c.recommendations_latency_ms),
-                (f"/inventory?user_id={request.user_id}", c.inventory_latency_ms),
+            for path, ms, fetch in (
+                (f"/users/{request.user_id}", c.user_latency_ms, downstream.fetch_user),
+                (
+                    f"/recommendations?user_id={request.user_id}",
+                    c.recommendations_latency_ms,
+                    downstream.fetch_recommendations,
+                ),
+                (f"/inventory?user_id={request.user_id}", c.inventory_latency_ms, downstream.fetch_inventory),
             ):
                 call: dict[str, str | int] = {
                     "http.method": "GET",
                     "http.url": f"{STUBS}{path}",
-                    "code.function": "home",
-                    "code.filepath": "shop/app.py",
+                    **_code(fetch),
                 }
                 at = self._call(parent, at + MS // 2, "GET", ms, {**call, "http.status_code": 200})
         elif request.kind == "checkout":
-            attributes: dict[str, str | int] = {
-                "http.method": "POST",
-                "http.url": f"{STUBS}/payments",
-                **_code(downstream.charge),
+            quote: dict[str, str | int] = {
+                "http.method": "GET",
+                "http.url": f"{STUBS}/payments/quote?checkout_id={self.rng.getrandbits(64):016x}"
+                f"&user_id={request.user_id}&amount_cents={100 * request.product_id}",
+                **_code(downstream.quote),
             }
             if self.rng.random() < self.config.payment_timeout_rate:
-                at = self._call(
-                    parent, at, "POST", self.config.payment_timeout_ms, attributes, "httpx.ReadTimeout"
-                )
+                at = self._call(parent, at, "GET", self.config.payment_timeout_ms, quote, "httpx.ReadTimeout")
                 status = 504
             else:
                 at = self._call(
-                    parent,
-                    at,
-                    "POST",
-                    self.config.payment_latency_ms,
-                    {**attributes, "http.status_code": 200},
+                    parent, at, "GET", self.config.payment_latency_ms, {**quote, "http.status_code": 200}
                 )
+                charge: dict[str, str | int] = {
+                    "http.method": "POST",
+                    "http.url": f"{STUBS}/payments",
+                    "http.status_code": 200,
+                    **_code(downstream.charge),
+                }
+                at = self._call(parent, at, "POST", self.config.payment_latency_ms, charge)
                 at = self._sql(
                     parent, at, "INSERT INTO orders (user_id, created_at) VALUES (?, ?)", db.place_order
                 )

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 from opentelemetry.context import Context
@@ -39,6 +39,8 @@ PACKAGE_DIR = Path(shop.__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 _SKIPPED_FILES = frozenset(str(PACKAGE_DIR / name) for name in ("telemetry.py", "server.py", "__main__.py"))
 """The shop's plumbing: spans opened under these are not the code a fix would change."""
+
+_Client = TypeVar("_Client", httpx.Client, httpx.AsyncClient)
 
 
 def code_location(frame: FrameType | None) -> dict[str, str | int] | None:
@@ -107,7 +109,8 @@ class Telemetry:
             app, tracer_provider=self.tracer_provider, exclude_spans=["receive", "send"]
         )
 
-    def instrument_client(self, client: httpx.Client) -> httpx.Client:
+    def instrument_client(self, client: _Client) -> _Client:
+        """Each request of ``client`` (sync or async) becomes a client span."""
         HTTPXClientInstrumentor.instrument_client(client, tracer_provider=self.tracer_provider)
         return client
 

@@ -68,25 +68,39 @@ def test_home_calls_the_three_stubs_one_after_another(shop: Shop) -> None:
         assert earlier.end_time is not None
         assert later.start_time is not None
         assert later.start_time >= earlier.end_time
-    assert {s.attributes["code.function"] for s in calls} == {"home"}  # type: ignore[index]
+    assert [(s.attributes["code.function"], s.attributes["code.filepath"]) for s in calls] == [  # type: ignore[index]
+        ("fetch_user", "shop/downstream.py"),
+        ("fetch_recommendations", "shop/downstream.py"),
+        ("fetch_inventory", "shop/downstream.py"),
+    ]
     assert children[-1].name == "SELECT"  # the catalog, read last on this page
 
 
-def test_checkout_fails_with_a_timeout_now_and_then(shop: Shop) -> None:
+def test_checkout_fails_when_the_payment_quote_times_out_now_and_then(shop: Shop) -> None:
     with httpx.Client(base_url=shop.url) as client:
         statuses = Counter(
             client.post("/checkout", json={"user_id": 1, "product_id": 2}).status_code for _ in range(20)
         )
 
     assert set(statuses) == {201, 504}, statuses
-    payments = [s for s in shop.spans(20) if s.name == "POST" and s.kind is SpanKind.CLIENT]
-    failed = [s for s in payments if s.status.status_code is StatusCode.ERROR]
-    assert len(payments) == 20
+    calls = [s for s in shop.spans(20) if s.kind is SpanKind.CLIENT]
+    quotes = [
+        s
+        for s in calls
+        if s.name == "GET" and "/payments/quote?" in str((s.attributes or {}).get("http.url"))
+    ]
+    failed = [s for s in quotes if s.status.status_code is StatusCode.ERROR]
+    assert len(quotes) == 20
     assert len(failed) == statuses[504]
     assert all(
         any((e.attributes or {}).get("exception.type") == "httpx.ReadTimeout" for e in s.events)
         for s in failed
     )
+    assert {(s.attributes or {}).get("code.function") for s in quotes} == {"quote"}
+    # The charge, a write, follows each quote that answered, and never fails.
+    charges = [s for s in calls if s.name == "POST"]
+    assert len(charges) == statuses[201]
+    assert all(s.status.status_code is not StatusCode.ERROR for s in charges)
 
 
 def test_checkout_refuses_an_unknown_product(shop: Shop) -> None:

@@ -4,8 +4,10 @@ First from what the spans said (``code.function`` / ``code.function.name``, ``co
 ``code.file.path``, ``code.lineno`` / ``code.line.number``, gathered into the finding's
 ``code_location`` or passed as hints by the caller who read the example traces); failing that, by
 searching the Python files for what the operation names: a function of that name, a route or URL
-template, the table of a SQL statement. Each match is widened to its enclosing function, since
-every fix the advisor makes (decorate, gather, batch) works on a function.
+template, a SQL statement (the statement itself, then its tables in the clauses of its verb, so a
+``SELECT ... FROM t`` is not taken for the ``INSERT INTO t`` that fills the table). Each match is
+widened to its enclosing function, since every fix the advisor makes (decorate, gather, batch) works
+on a function.
 """
 
 from __future__ import annotations
@@ -21,6 +23,15 @@ from tsdev.analysis.findings import Finding
 _IDENTIFIER = re.compile(r"^[A-Za-z_][\w.]*$")
 _HTTP = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(\S+)$", re.IGNORECASE)
 _SQL_TABLE = re.compile(r"(?i)\b(?:FROM|INTO|UPDATE|JOIN)\s+[`\"]?([A-Za-z_][\w.]*)")
+_SQL_CLAUSES = {
+    "SELECT": "FROM|JOIN",
+    "WITH": "FROM|JOIN",
+    "DELETE": "FROM",
+    "INSERT": "INTO",
+    "REPLACE": "INTO",
+    "UPDATE": "UPDATE",
+}
+"""The clauses naming the tables a statement of each verb touches; other verbs: all of them."""
 
 
 @dataclass(frozen=True)
@@ -132,27 +143,35 @@ def _search(term: str, files: list[str], source: RepoSource) -> list[Location]:
     if http:
         patterns.append((_template_pattern(http.group(2)), f"route or URL {http.group(2)}"))
     elif " " in term:
-        for table in dict.fromkeys(_SQL_TABLE.findall(term)):
-            patterns.append(
-                (
-                    re.compile(rf"(?i)\b(FROM|INTO|UPDATE|JOIN)\s+[`\"]?{re.escape(table)}\b"),
-                    f"SQL on {table}",
-                )
-            )
+        patterns += _sql_patterns(term)
     if not patterns and "/" in term:
         patterns.append((_template_pattern(term), f"URL {term}"))
+    if not patterns:
+        return []
+    texts = [(path, text) for path in files if (text := source.read(path)) is not None]
+    parsed = [(path, text.splitlines(), functions(text)) for path, text in texts]
     found = []
-    for path in files:
-        text = source.read(path)
-        if text is None:
-            continue
-        lines = text.splitlines()
-        spans = functions(text)
-        for pattern, reason in patterns:
+    for pattern, reason in patterns:  # strongest pattern first, across all files
+        for path, lines, spans in parsed:
             for number in _matching_lines(lines, pattern):
                 inside = _enclosing(path, spans, number, reason)
                 found += inside or _users_of_constant(path, lines, spans, number, reason)
     return found
+
+
+def _sql_patterns(statement: str) -> list[tuple[re.Pattern[str], str]]:
+    """The statement's own text (any whitespace between its words), then each table it names, in the
+    clauses its verb uses; nothing when ``statement`` names no table (it is not SQL)."""
+    tables = list(dict.fromkeys(_SQL_TABLE.findall(statement)))
+    if not tables:
+        return []
+    words = statement.split()
+    own = r"\s+".join(re.escape(word) for word in words)
+    patterns = [(re.compile(own, re.IGNORECASE), "the SQL statement")]
+    clauses = _SQL_CLAUSES.get(words[0].upper(), "FROM|INTO|UPDATE|JOIN")
+    for table in tables:
+        patterns.append((re.compile(rf"(?i)\b(?:{clauses})\s+[`\"]?{re.escape(table)}\b"), f"SQL on {table}"))
+    return patterns
 
 
 def _users_of_constant(
