@@ -18,7 +18,7 @@ SHOP_DIR = Path(__file__).resolve().parents[3] / "examples" / "shop"
 
 # Above the detectors' default thresholds, so each deliberate problem is found in a short run: six
 # item reads of 10 ms make an N+1 over 50 ms; the stub calls sum to 180 ms where the longest takes
-# 70; one payment call in eight times out. The payment timeout is generous because the shop, its
+# 70; one payment quote in eight times out. The payment timeout is generous because the shop, its
 # stubs and tsdev share one process, and load must not look like flakiness.
 DEMO_SHOP: dict[str, Any] = dict(
     db_latency_ms=10,
