@@ -21,6 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from tsdev.platform.decisions import DecisionRecord, DecisionSink
 from tsdev.platform.forecast_source import ForecastSource, peak_over
 from tsdev.platform.kube import FIELD_MANAGER, Kube, KubeError
+from tsdev.platform.lead import learned_lead_seconds
 from tsdev.platform.leader import LeaseElector
 from tsdev.platform.policy import Decision, Recommendations, decide
 from tsdev.platform.spec import AppSpec
@@ -127,7 +128,11 @@ class Autoscaler:
             app.history.add(now, floor)
             self._seeded.add(spec.name)
         service = spec.forecast_service
-        forecast = self.source.quantile_at(service, now + timedelta(seconds=s.lead_seconds), s.quantile)
+        lead = s.lead_seconds
+        if s.learn_lead:
+            pods = self.kube.list("v1", "Pod", spec.namespace, f"app.kubernetes.io/name={spec.name}")
+            lead = learned_lead_seconds(pods, s.lead_seconds)
+        forecast = self.source.quantile_at(service, now + timedelta(seconds=lead), s.quantile)
         quiet = None
         if s.keda.enabled and s.keda.allow_zero:
             quiet = peak_over(

@@ -94,6 +94,9 @@ class Scaling(_Model):
     )
     quantile: float = Field(default=0.9, gt=0, lt=1)
     lead_seconds: int = Field(default=180, ge=0, le=86400)
+    learn_lead: bool = Field(
+        default=True, description="Lengthen the lead to the pods' observed start-to-ready"
+    )
     scale_down_stabilization_seconds: int = Field(default=300, ge=0, le=3600)
     scale_up_max_pods: int = Field(default=4, ge=1)
     scale_up_max_percent: int = Field(default=100, ge=1)
