@@ -7,7 +7,9 @@ from typing import Any
 
 import polars as pl
 
-from tsdev.analysis.forecast import ForecastResult
+from tsdev.analysis.forecast import ForecastResult, quantile_column
+from tsdev.analysis.forecast.storage import STORED_QUANTILES, save_forecast
+from tsdev.core.store import Store
 from tsdev.platform.forecast_source import StoreForecastSource
 from tsdev.platform.spec import AppSpec, parse_spec
 
@@ -53,3 +55,19 @@ def constant_forecast(
         cold_start=False, calibrated=True, message="", forecast=frame,
     )  # fmt: skip
     return StoreForecastSource(lambda name: result if name == service else None)
+
+
+def store_forecast(store: Store, start: datetime, service: str = "web") -> None:
+    """A stored forecast run of ``service`` from ``start``, 3 h at 1 min, q = 600 x q requests/min."""
+    minutes = 180
+    columns: dict[str, object] = {
+        "timestamp": [start + timedelta(minutes=i) for i in range(minutes)],
+        "mean": [300.0] * minutes,
+    }
+    for q in STORED_QUANTILES:
+        columns[quantile_column(q)] = [600.0 * q] * minutes  # requests per minute
+    result = ForecastResult(
+        model="test", fitted_at=start, step=timedelta(minutes=1), history=timedelta(days=3),
+        cold_start=False, calibrated=True, message="", forecast=pl.DataFrame(columns),
+    )  # fmt: skip
+    save_forecast(store, service, "", result, history_end=start)
