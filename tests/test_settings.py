@@ -1,4 +1,5 @@
 import ast
+import itertools
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ def test_every_setting_has_a_documented_variable() -> None:
     body = ast.parse(Path(environment_variables.__file__).read_text()).body
     docstrings = {
         statement.targets[0].id: str(following.value.value)
-        for statement, following in zip(body, body[1:], strict=False)
+        for statement, following in itertools.pairwise(body)
         if isinstance(statement, ast.Assign)
         and isinstance(statement.targets[0], ast.Name)
         and isinstance(following, ast.Expr)
