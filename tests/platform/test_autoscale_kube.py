@@ -128,3 +128,17 @@ def test_only_the_lease_holder_scales(cluster: KubeCluster) -> None:
     assert a.try_acquire_or_renew()
     lease = kube.coordination.read_namespaced_lease("tsdev-autoscaler", cluster.namespace)
     assert lease.spec is not None and lease.spec.holder_identity == "a" and lease.spec.lease_transitions == 2
+
+
+def test_keda_apps_get_zero_in_a_known_quiet_period_and_no_patch(cluster: KubeCluster) -> None:
+    kube = cluster.connect()
+    keda = {"enabled": True, "allow_zero": True, "quiet_threshold_rps": 1.0, "quiet_window_seconds": 600}
+    spec = app_spec(cluster.namespace, name="batch", min_replicas=1, keda=keda)
+    kube.apply(render_deployment(spec, replicas=1))
+    quiet = Autoscaler(kube, constant_forecast(rps=0.5, service="batch"), ListSink(), [spec]).tick()
+    assert (quiet[0].target, quiet[0].keda_value) == ("keda", 0.0)
+    assert "quiet period" in quiet[0].reason
+    busy = Autoscaler(kube, constant_forecast(rps=35.0, service="batch"), ListSink(), [spec]).tick()
+    assert (busy[0].applied, busy[0].keda_value) == (4, 4.0)
+    deployment = kube.get("apps/v1", "Deployment", "batch", cluster.namespace)
+    assert deployment is not None and deployment["spec"]["replicas"] == 1  # KEDA, not tsdev, scales it

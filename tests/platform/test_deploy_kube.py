@@ -78,6 +78,11 @@ def test_a_failed_rollout_rolls_back_and_says_why(cluster: KubeCluster) -> None:
     )
     assert status.revision == 3
     assert "example/web:unready" in status.rollback_reason
+    assert deploy(
+        kube, plan_deploy(kube, app_spec(cluster.namespace, image="example/web:2"), None), timeout=90
+    ).ok
+    after = app_status(kube, "web", cluster.namespace)
+    assert after is not None and after.rollback_reason == "" and after.image == "example/web:2"
 
 
 def test_dry_run_shows_the_diff_and_changes_nothing(cluster: KubeCluster) -> None:

@@ -187,7 +187,22 @@ def deploy(
         return result
     result.ok = True
     result.message = f"{spec.namespace}/{spec.name} rolled out: {final.describe()}"
+    clear_rollback_reason(kube, spec)
     return result
+
+
+def clear_rollback_reason(kube: Kube, spec: AppSpec) -> None:
+    """Drop the reason of an earlier rollback once a deploy succeeds, so ``tsdev status`` does not
+    report an old failure as the current state."""
+    live = kube.get("apps/v1", "Deployment", spec.name, spec.namespace)
+    if live and ROLLBACK_REASON in (live["metadata"].get("annotations") or {}):
+        kube.patch_merge(
+            "apps/v1",
+            "Deployment",
+            spec.name,
+            spec.namespace,
+            {"metadata": {"annotations": {ROLLBACK_REASON: None}}},
+        )
 
 
 @dataclass(frozen=True)
