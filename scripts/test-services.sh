@@ -5,7 +5,6 @@
 set -euo pipefail
 
 need_apt=()
-# (The Kubernetes API server build and Node are added here as the suite comes to need them.)
 # Redis: the broker of the distributed-mode test (a real Celery worker against a real redis-server).
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 
