@@ -11,18 +11,23 @@ from tests.support.server import InProcessServer
 from tsdev.core.store import Store
 from tsdev.platform.decisions import DecisionRecord, HttpDecisionSink, StoreDecisionSink, list_decisions
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+def _now() -> datetime:
+    """Taken when a record is built, not at import: the suite may run this test minutes after
+    collecting it, and the KEDA endpoint judges staleness against the clock."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _record(**kw: object) -> DecisionRecord:
+    now = _now()
     base = DecisionRecord(
-        decided_at=NOW,
+        decided_at=now,
         app="checkout",
         namespace="shop",
         forecast_value=42.5,
         forecast_quantile=0.9,
-        forecast_at=NOW + timedelta(minutes=3),
-        forecast_fitted_at=NOW - timedelta(minutes=5),
+        forecast_at=now + timedelta(minutes=3),
+        forecast_fitted_at=now - timedelta(minutes=5),
         desired=5,
         current_floor=3,
         current_replicas=3,
@@ -38,17 +43,20 @@ def _record(**kw: object) -> DecisionRecord:
 
 
 def test_decisions_round_trip_through_the_store(fresh_store: Store) -> None:
-    older = _record(decided_at=NOW - timedelta(seconds=30), applied=3, forecast_value=None, forecast_at=None)
-    StoreDecisionSink(fresh_store).write([older, _record()])
+    older = _record(
+        decided_at=_now() - timedelta(seconds=30), applied=3, forecast_value=None, forecast_at=None
+    )
+    latest = _record()
+    StoreDecisionSink(fresh_store).write([older, latest])
     newest, oldest = list_decisions(fresh_store, "checkout")
-    assert newest == _record()
+    assert newest == latest
     assert oldest.forecast_value is None and oldest.applied == 3
     assert list_decisions(fresh_store, "other") == []
 
 
 def test_decisions_are_served_newest_first(server: InProcessServer) -> None:
     StoreDecisionSink(server.store).write(
-        [_record(decided_at=NOW - timedelta(seconds=30), applied=4), _record()]
+        [_record(decided_at=_now() - timedelta(seconds=30), applied=4), _record()]
     )
     body = httpx.get(f"{server.api_url}/api/v1/scaling/checkout").json()
     assert body["app"] == "checkout"
@@ -66,7 +74,7 @@ def test_keda_reads_the_latest_value_and_a_safe_one_when_stale(server: InProcess
     body = httpx.get(url).json()
     assert (body["value"], body["stale"]) == (0.0, False)
     StoreDecisionSink(server.store).write(
-        [_record(app="billing", keda_value=0.0, decided_at=NOW - timedelta(minutes=10))]
+        [_record(app="billing", keda_value=0.0, decided_at=_now() - timedelta(minutes=10))]
     )
     stale = httpx.get(f"{server.api_url}/api/v1/scaling/billing/keda").json()
     assert (stale["value"], stale["stale"]) == (2.0, True)
