@@ -6,11 +6,12 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 ARGS ?=
 
-.PHONY: help bootstrap sync serve test lint typecheck pytest bench clean
+.PHONY: help bootstrap sync serve demo test lint typecheck pytest clean
 
 help:
 	@echo "make serve   run tsdev (OTLP/HTTP on 127.0.0.1:4318, API on 127.0.0.1:8080, embedded store)"
 	@echo "make test    lint, type-check and run the whole test suite"
+	@echo "make demo    run the whole loop on the demo shop (ARGS=--fast for a short run)"
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -23,6 +24,9 @@ sync: bootstrap
 
 serve: sync
 	$(UV) run tsdev serve $(ARGS)
+
+demo: sync
+	$(UV) run tsdev demo $(ARGS)
 
 lint: sync
 	$(UV) run ruff check .
