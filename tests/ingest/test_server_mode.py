@@ -157,3 +157,23 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     assert stored.get("after-restart") == SPANS_PER_REQUEST
     missing = [tag for tag in acknowledged if stored.get(tag, 0) < SPANS_PER_REQUEST]
     assert missing == []
+
+
+def test_a_full_spool_pushes_back_instead_of_accepting(tmp_path: Path, clickhouse: ClickHouseServer) -> None:
+    receiver = ServeProcess(
+        tmp_path / "receiver", TSDEV_CLICKHOUSE_URL=clickhouse.url, TSDEV_SPOOL_MAX_BYTES="1"
+    ).start()
+    try:
+        clickhouse.stop()
+        response = httpx.post(
+            f"{receiver.otlp_url}/v1/traces", content=_batch("refused"), headers=PROTOBUF, timeout=30
+        )
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+        clickhouse.start()
+        assert _wait_for(lambda: _send(receiver, "accepted") == 200)
+        counts = _counts(clickhouse)
+        assert counts.get("refused") is None
+        assert counts.get("accepted", 0) >= SPANS_PER_REQUEST
+    finally:
+        receiver.stop()
