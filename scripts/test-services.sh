@@ -7,6 +7,8 @@ set -euo pipefail
 need_apt=()
 # Redis: the broker of the distributed-mode test (a real Celery worker against a real redis-server).
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# wrk: the bounded load test of the OTLP/HTTP receiver.
+command -v wrk >/dev/null 2>&1 || need_apt+=(wrk)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
