@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tsdev.analysis.forecast.refit import ForecastRefitter
-from tsdev.analysis.jobs import IntervalScheduler
+from tsdev.analysis.jobs import IntervalScheduler, run_incremental
 from tsdev.core.settings import Settings
 from tsdev.core.store import Store
 from tsdev.core.store.client import Retention, redact_dsn
@@ -66,11 +66,20 @@ class Runtime:
         # Embedded mode runs analysis here; with a Redis URL, Celery beat and workers run it instead.
         interval = self.settings.analysis_interval_seconds
         if not self.settings.redis_url and interval > 0:
-            self.scheduler = IntervalScheduler(self.store, interval)
+            self.scheduler = IntervalScheduler(self.store, interval, self._analysis_pass)
             self.scheduler.start()
             self.forecast_scheduler = IntervalScheduler(self.store, interval, self.forecast_refitter.run_job)
             self.forecast_scheduler.start()
         self.ready = True
+
+    def _analysis_pass(self, store: Store) -> None:
+        """One incremental pass, then the scheduled advisor when ``TSDEV_ADVISOR_SCHEDULE_REPO`` is set
+        (it logs its own failures, so it never stops the schedule)."""
+        run_incremental(store)
+        if self.settings.advisor_schedule_repo:
+            from tsdev.advisor.schedule import run_after_analysis
+
+            run_after_analysis(store, self.settings)
 
     async def stop(self) -> None:
         """Commit what is pending, then close the store."""

@@ -1,7 +1,9 @@
 """What the advisor decided, written back to the store: the PR record and the finding's PR fields.
 
 Kept apart from :mod:`tsdev.advisor.service` so the advisor works without a store (the CLI on a
-laptop, the bench); the API and the CLI's server path call :func:`record` after :func:`advise`.
+laptop, the bench); the API and the CLI's server path call :func:`record` after :func:`advise`, the
+scheduled pass (:mod:`tsdev.advisor.schedule`) also :func:`record_pr_state` when a PR is merged or
+closed and when its finding is resolved.
 """
 
 from __future__ import annotations
@@ -34,17 +36,50 @@ def finding_of(record: FindingRecord) -> Finding:
 
 
 def record(store: Store, repo: str, finding: Finding, result: AdviceResult) -> None:
+    _insert(store, repo, finding.fingerprint, finding.kind, result.status, result)
+    if result.pr_number is not None and result.status in (*_PUBLISHED, "skipped"):
+        _set_pr(store, finding.fingerprint, result.pr_number, result.pr_url, result.pr_state)
+
+
+def record_pr_state(
+    store: Store, repo: str, stored: FindingRecord, status: str, pr_state: str, reason: str
+) -> None:
+    """What became of a recorded PR: ``merged`` or ``closed`` as read back from GitHub, or
+    ``resolved`` once the PR is merged and the analysis resolved the finding. The finding keeps the
+    PR's state (``merged``); its own status says ``resolved``."""
+    result = AdviceResult(
+        stored.fingerprint,
+        "unchanged",
+        reason=reason,
+        pr_number=stored.pr_number,
+        pr_url=stored.pr_url,
+        pr_state=pr_state,
+    )
+    _insert(store, repo, stored.fingerprint, stored.kind, status, result)
+    if stored.pr_number is not None:
+        _set_pr(store, stored.fingerprint, stored.pr_number, stored.pr_url, pr_state)
+
+
+def _set_pr(store: Store, fingerprint: str, number: int, url: str, state: str) -> None:
+    from tsdev.analysis.jobs import repository
+
+    with repository.WRITE_LOCK:
+        stored = repository.get(store, fingerprint)
+        if stored is not None and (stored.pr_number, stored.pr_url, stored.pr_state) != (number, url, state):
+            repository.write(store, [stored.replace(pr_number=number, pr_url=url, pr_state=state)])
+
+
+def _insert(store: Store, repo: str, fingerprint: str, kind: str, status: str, result: AdviceResult) -> None:
     import pyarrow as pa
 
-    from tsdev.analysis.jobs import repository
     from tsdev.core.store.ddl_advisor import ADVISOR_PULL_REQUESTS
 
     diff_lines = sum(1 for x in result.diff.splitlines() if x[:1] in "+-" and x[:3] not in ("+++", "---"))
     row = {
         "Repo": [repo],
-        "Fingerprint": [finding.fingerprint],
-        "Kind": [finding.kind],
-        "Status": [result.status],
+        "Fingerprint": [fingerprint],
+        "Kind": [kind],
+        "Status": [status],
         "Reason": [result.reason[:2000]],
         "Engine": [result.engine],
         "Branch": [result.branch],
@@ -59,10 +94,3 @@ def record(store: Store, repo: str, finding: Finding, result: AdviceResult) -> N
         "CacheReadTokens": pa.array([result.usage.get("cache_read_input_tokens", 0)], type=pa.uint64()),
     }
     store.insert_arrow(ADVISOR_PULL_REQUESTS, pa.table(row))
-    if result.pr_number is not None and result.status in (*_PUBLISHED, "skipped"):
-        stored = repository.get(store, finding.fingerprint)
-        if stored is not None:
-            repository.write(
-                store,
-                [stored.replace(pr_number=result.pr_number, pr_url=result.pr_url, pr_state=result.pr_state)],
-            )

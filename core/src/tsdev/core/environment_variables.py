@@ -104,6 +104,15 @@ TSDEV_ADVISOR_MAX_RETRIES = "TSDEV_ADVISOR_MAX_RETRIES"
 """Retries of a model request refused with 429, 5xx or a connection error (the SDK backs off and honours
 ``retry-after``). Default: 3."""
 
+TSDEV_ADVISOR_SCHEDULE_REPO = "TSDEV_ADVISOR_SCHEDULE_REPO"
+"""Repository (``owner/name``) the scheduled advisor opens pull requests on: after each analysis pass,
+open findings above ``TSDEV_ADVISOR_MIN_SAVING_MS_PER_HOUR`` without a pull request are advised, and
+the state of the advisor's pull requests is read back. Default: empty (the scheduled mode is off)."""
+
+TSDEV_ADVISOR_MIN_SAVING_MS_PER_HOUR = "TSDEV_ADVISOR_MIN_SAVING_MS_PER_HOUR"
+"""Smallest estimated saving (milliseconds per hour of traffic) of a finding the scheduled advisor
+proposes a fix for. Default: 60000 (a minute per hour)."""
+
 TSDEV_GITHUB_TOKEN = "TSDEV_GITHUB_TOKEN"  # noqa: S105 (a variable name, not a secret)
 """Token the advisor opens pull requests with (contents, pull requests and issues write). Falls back to
 ``GITHUB_TOKEN``. Default: none (dry runs only)."""
@@ -156,6 +165,8 @@ ALL = [
     TSDEV_ADVISOR_CONTEXT_CHARS,
     TSDEV_ADVISOR_TIMEOUT_S,
     TSDEV_ADVISOR_MAX_RETRIES,
+    TSDEV_ADVISOR_SCHEDULE_REPO,
+    TSDEV_ADVISOR_MIN_SAVING_MS_PER_HOUR,
     TSDEV_GITHUB_TOKEN,
     GITHUB_TOKEN,
     TSDEV_GITHUB_API_URL,

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     log_level: LogLevel = "info"
     analysis_interval_seconds: float = Field(default=300.0, ge=0)
     redis_url: str = ""
+    advisor_schedule_repo: str = Field(default="", pattern=r"^$|^[\w.-]+/[\w.-]+$")
+    advisor_min_saving_ms_per_hour: float = Field(default=60_000.0, ge=0)
 
     _split_ingest = field_validator("ingest_tokens", "api_tokens", mode="before")(_split_tokens)
 

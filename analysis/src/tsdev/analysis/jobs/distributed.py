@@ -56,6 +56,19 @@ def worker_store(settings: Settings) -> Store:
         return _stores[key]
 
 
+def _advise_after_pass(store: Store, settings: Settings) -> None:
+    """The scheduled advisor after a pass, when ``TSDEV_ADVISOR_SCHEDULE_REPO`` is set. The advisor is
+    an optional part of an installation: imported only then, and any failure is logged, not raised."""
+    if not settings.advisor_schedule_repo:
+        return
+    try:
+        from tsdev.advisor.schedule import run_after_analysis
+    except ImportError:
+        logger.warning("TSDEV_ADVISOR_SCHEDULE_REPO is set but tsdev-advisor is not installed")
+        return
+    run_after_analysis(store, settings)
+
+
 def create_app(settings: Settings | None = None) -> Celery:
     """A Celery app with the analysis tasks and their beat schedule, configured from ``settings``."""
     settings = settings if settings is not None else load_settings()
@@ -79,7 +92,10 @@ def create_app(settings: Settings | None = None) -> Celery:
 
     @app.task(name=RUN_INCREMENTAL, ignore_result=False)  # type: ignore[untyped-decorator]
     def run_incremental_task() -> list[dict[str, Any]]:
-        return [summary.to_dict() for summary in run_incremental(worker_store(settings))]
+        store = worker_store(settings)
+        summaries = [summary.to_dict() for summary in run_incremental(store)]
+        _advise_after_pass(store, settings)
+        return summaries
 
     @app.task(name=ANALYZE_RANGE)  # type: ignore[untyped-decorator]
     def analyze_range_task(start_ns: int, end_ns: int) -> dict[str, Any]:
