@@ -1,11 +1,7 @@
-"""Free loopback ports for servers the tests start."""
+"""Free loopback ports for servers the tests start (the product's own helper)."""
 
 from __future__ import annotations
 
-import socket
+from tsdev.server.background import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["free_port"]

@@ -8,77 +8,38 @@ itself.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from tests.support.ports import free_port
 from tsdev.core.settings import Settings
 from tsdev.core.store import Store
 from tsdev.ingest.decode.batch import warm_up_decoders
+from tsdev.server.background import BackgroundServer
 from tsdev.server.runtime import Runtime
-from tsdev.server.serve import run_servers
 
 
-class InProcessServer:
+class InProcessServer(BackgroundServer):
+    """The session's store served by tsdev's own runtime; ``**settings`` override the defaults."""
+
     def __init__(self, store: Store, **settings: Any) -> None:
         settings.setdefault("data_dir", Path(tempfile.mkdtemp(prefix="tsdev-test-")))
-        self.settings = Settings(
-            host="127.0.0.1",
-            otlp_grpc_port=free_port(),
-            otlp_http_port=free_port(),
-            api_port=free_port(),
-            clickhouse_database=store.database,
-            **settings,
-        )
         self.store = store
-        self.runtime = Runtime(self.settings, _Unclosable(store))  # type: ignore[arg-type]
+        super().__init__(
+            Runtime(
+                Settings(
+                    host="127.0.0.1",
+                    otlp_grpc_port=free_port(),
+                    otlp_http_port=free_port(),
+                    api_port=free_port(),
+                    clickhouse_database=store.database,
+                    **settings,
+                ),
+                _Unclosable(store),  # type: ignore[arg-type]
+            )
+        )
         warm_up_decoders()
-        self._thread = threading.Thread(target=self._run, name="tsdev-test-server", daemon=True)
-        self._error: BaseException | None = None
-
-    @property
-    def otlp_url(self) -> str:
-        return f"http://127.0.0.1:{self.settings.otlp_http_port}"
-
-    @property
-    def grpc_endpoint(self) -> str:
-        return f"127.0.0.1:{self.settings.otlp_grpc_port}"
-
-    @property
-    def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.settings.api_port}"
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(run_servers(self.runtime, handle_signals=False))
-        except BaseException as exc:  # surfaced by start()/stop()
-            self._error = exc
-
-    def start(self, timeout: float = 30.0) -> InProcessServer:
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._error is not None:
-                raise RuntimeError("test server failed to start") from self._error
-            try:
-                if httpx.get(f"{self.api_url}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError("test server did not become ready")
-
-    def stop(self) -> None:
-        self.runtime.stop_servers()
-        self._thread.join(timeout=60)
-        if self._error is not None:
-            raise RuntimeError("test server failed") from self._error
 
 
 class _Unclosable:
