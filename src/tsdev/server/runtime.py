@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tsdev.analysis.forecast.refit import ForecastRefitter
+from tsdev.analysis.forecast.refit import ForecastRefitter, RefitSettings
 from tsdev.analysis.jobs import IntervalScheduler, run_incremental
 from tsdev.core.settings import Settings
 from tsdev.core.store import Store
@@ -36,7 +36,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         # One refitter for the forecast job and the API's on-demand fits, so both share kept models.
-        self.forecast_refitter = ForecastRefitter(self.store)
+        self.forecast_refitter = ForecastRefitter(self.store, RefitSettings.from_settings(self.settings))
         self.writer = BatchWriter(
             self.store,
             self.metrics,

@@ -134,6 +134,20 @@ TSDEV_REDIS_URL = "TSDEV_REDIS_URL"
 distributed mode: ``tsdev serve`` stops running analysis in-process and ``tsdev worker`` and
 ``tsdev beat`` run it instead. Default: empty (embedded mode)."""
 
+TSDEV_FORECAST_COUNTER_METRIC = "TSDEV_FORECAST_COUNTER_METRIC"
+"""Name of a monotonic Sum metric that counts requests (``http.server.requests``, say). When set,
+forecasts and seasonality (the refit job, the API and the CLI) use its increase per minute per
+service instead of the count of server spans; delta and cumulative temporality are both read, and
+counter resets are treated as restarts from zero. Default: empty (server spans)."""
+
+TSDEV_FORECAST_COUNTER_SERVICE_ATTRIBUTE = "TSDEV_FORECAST_COUNTER_SERVICE_ATTRIBUTE"
+"""Attribute of the counter's data points (or, failing that, of their resource) that names the
+service. Default: ``service.name`` (the resource's service name)."""
+
+TSDEV_FORECAST_COUNTER_OPERATION_ATTRIBUTE = "TSDEV_FORECAST_COUNTER_OPERATION_ATTRIBUTE"
+"""Attribute of the counter's data points (or of their resource) that names the operation, for
+forecasts of one operation. Default: ``http.route``."""
+
 ALL = [
     TSDEV_DATA_DIR,
     TSDEV_CLICKHOUSE_URL,
@@ -158,6 +172,9 @@ ALL = [
     TSDEV_TOKEN,
     TSDEV_ANALYSIS_INTERVAL_SECONDS,
     TSDEV_REDIS_URL,
+    TSDEV_FORECAST_COUNTER_METRIC,
+    TSDEV_FORECAST_COUNTER_SERVICE_ATTRIBUTE,
+    TSDEV_FORECAST_COUNTER_OPERATION_ATTRIBUTE,
     ANTHROPIC_API_KEY,
     ANTHROPIC_BASE_URL,
     TSDEV_ADVISOR_MODEL,

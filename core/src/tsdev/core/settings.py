@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     redis_url: str = ""
     advisor_schedule_repo: str = Field(default="", pattern=r"^$|^[\w.-]+/[\w.-]+$")
     advisor_min_saving_ms_per_hour: float = Field(default=60_000.0, ge=0)
+    forecast_counter_metric: str = ""
+    forecast_counter_service_attribute: str = Field(default="service.name", min_length=1)
+    forecast_counter_operation_attribute: str = Field(default="http.route", min_length=1)
 
     _split_ingest = field_validator("ingest_tokens", "api_tokens", mode="before")(_split_tokens)
 

@@ -25,11 +25,8 @@ from tsdev.analysis.forecast._series import RegularSeries, to_datetime
 from tsdev.analysis.forecast.auto import AutoForecaster
 from tsdev.analysis.forecast.events import Event
 from tsdev.analysis.forecast.seasonality_findings import emit_seasonality_finding
-from tsdev.analysis.forecast.series_sql import (
-    DEFAULT_LOOKBACK,
-    request_rate,
-    services_with_traffic,
-)
+from tsdev.analysis.forecast.series_sql import DEFAULT_LOOKBACK
+from tsdev.analysis.forecast.source import RateSource
 from tsdev.analysis.forecast.storage import (
     STORED_QUANTILES,
     events_for,
@@ -37,6 +34,7 @@ from tsdev.analysis.forecast.storage import (
     save_seasonality,
 )
 from tsdev.analysis.seasonality import analyze_seasonality
+from tsdev.core.settings import Settings
 from tsdev.core.store import Store
 
 logger = logging.getLogger(__name__)
@@ -56,6 +54,13 @@ class RefitSettings:
     """Age after which a kept model is refitted rather than updated."""
     forecaster: Callable[[], AutoForecaster] = field(default=AutoForecaster)
     """Builds the forecaster of a full fit (tests and small deployments pass a cheaper one)."""
+    source: RateSource = field(default_factory=RateSource)
+    """Where request rates are read: server spans, or the configured counter metric."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RefitSettings:
+        """The defaults, reading request rates from the source ``settings`` configure."""
+        return cls(source=RateSource.from_settings(settings))
 
 
 @dataclass(frozen=True)
@@ -97,9 +102,9 @@ class ForecastRefitter:
         self._lock = threading.Lock()
 
     def run(self, now: datetime | None = None) -> list[RefitOutcome]:
-        """Refit every service with at least ``min_requests`` server requests in the lookback."""
+        """Refit every service with at least ``min_requests`` requests in the lookback."""
         outcomes = []
-        busy = services_with_traffic(
+        busy = self.settings.source.services(
             self.store, min_requests=self.settings.min_requests, lookback=self.settings.lookback, now=now
         )
         for summary in busy:
@@ -122,7 +127,7 @@ class ForecastRefitter:
     ) -> RefitOutcome | None:
         """Bring the stored forecast of ``service`` (or one operation) up to the last complete minute.
 
-        ``None`` when it has no server request in the lookback.
+        ``None`` when it has no request in the lookback.
         """
         with self._lock:
             started = time.perf_counter()
@@ -138,7 +143,7 @@ class ForecastRefitter:
                 and moment - kept.model.fitted_at_.replace(tzinfo=None) < self.settings.full_refit_every
             ):
                 return self._update(kept, service, operation, moment, started)
-            series = request_rate(
+            series = self.settings.source.series(
                 self.store, service, operation or None, lookback=self.settings.lookback, now=moment
             )
             if series is None:
@@ -162,7 +167,7 @@ class ForecastRefitter:
     def _update(
         self, kept: _Kept, service: str, operation: str, moment: datetime, started: float
     ) -> RefitOutcome:
-        new = request_rate(
+        new = self.settings.source.series(
             self.store,
             service,
             operation or None,

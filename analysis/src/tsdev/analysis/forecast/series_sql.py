@@ -102,10 +102,10 @@ def request_rate(
     for an incremental read) and ends with the last complete minute. ``None`` when the service had
     no server request in that window.
     """
-    end = _end_minute(now)
-    start = end - lookback if since is None else max(_end_minute(since), end - lookback)
-    if start >= end:
+    window = read_window(since, lookback, now)
+    if window is None:
         return None
+    start, end = window
     params = Params()
     start_s, end_s = params.int64(_epoch(start)), params.int64(_epoch(end))
     mine = [f"ServiceName = {params.string(checked_value(service, 'service'))}", "SpanKind = 'Server'"]
@@ -125,13 +125,33 @@ def request_rate(
         return None
     own = np.array([float(row[1]) for row in rows])
     everyone = np.array([float(row[2]) for row in rows])
+    return minute_series(rows[0][0], own, everyone, incremental=since is not None)
+
+
+def read_window(
+    since: datetime | None, lookback: timedelta, now: datetime | None
+) -> tuple[datetime, datetime] | None:
+    """Minutes ``[start, end)`` a read covers: the lookback, or from ``since`` for an incremental
+    read, up to the last complete minute; ``None`` when that is empty."""
+    end = _end_minute(now)
+    start = end - lookback if since is None else max(_end_minute(since), end - lookback)
+    return (start, end) if start < end else None
+
+
+def minute_series(
+    minute0: datetime, own: np.ndarray, everyone: np.ndarray, *, incremental: bool
+) -> RegularSeries | None:
+    """The series of a service's per-minute counts ``own`` from ``minute0``, outages marked.
+
+    A full read starts at the service's first minute with traffic; an incremental one where it was
+    asked to. ``None`` when the service had no traffic at all.
+    """
     active = np.flatnonzero(own > 0)
     if active.size == 0:
         return None
-    first = int(active[0]) if since is None else 0
-    minute0 = np.datetime64(_naive_utc(rows[0][0]).replace(tzinfo=None), "ns")
-    values = mark_outages(own, everyone)[first:]
-    return RegularSeries(minute0 + first * MINUTE, MINUTE, values)
+    first = 0 if incremental else int(active[0])
+    start = np.datetime64(_naive_utc(minute0), "ns")
+    return RegularSeries(start + first * MINUTE, MINUTE, mark_outages(own, everyone)[first:])
 
 
 def mark_outages(

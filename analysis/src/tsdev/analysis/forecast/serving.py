@@ -16,7 +16,6 @@ import numpy as np
 
 from tsdev.analysis.forecast._series import RegularSeries, block_means, to_datetime
 from tsdev.analysis.forecast.refit import ForecastRefitter
-from tsdev.analysis.forecast.series_sql import request_rate
 from tsdev.analysis.forecast.storage import (
     STORED_QUANTILES,
     StoredForecast,
@@ -72,7 +71,7 @@ def _words(span: timedelta) -> str:
 def current_forecast(refitter: ForecastRefitter, service: str, operation: str = "") -> StoredForecast | None:
     """The stored forecast, refitted first when missing or older than the service's events.
 
-    ``None`` when the service (or operation) has no server request in the lookback: an unknown name.
+    ``None`` when the service (or operation) has no request in the lookback: an unknown name.
     """
     store = refitter.store
     stored = latest_forecast(store, service, operation)
@@ -90,7 +89,7 @@ def current_seasonality(refitter: ForecastRefitter, service: str) -> StoredSeaso
     stored = latest_seasonality(store, service)
     if stored is not None:
         return stored
-    series = request_rate(store, service, lookback=refitter.settings.lookback)
+    series = refitter.settings.source.series(store, service, lookback=refitter.settings.lookback)
     if series is None:
         return None
     save_seasonality(store, service, "", analyze_seasonality(series))

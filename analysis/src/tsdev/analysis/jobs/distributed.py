@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from celery import Celery  # type: ignore[import-untyped]
 
-from tsdev.analysis.forecast.refit import ForecastRefitter
+from tsdev.analysis.forecast.refit import ForecastRefitter, RefitSettings
 from tsdev.analysis.jobs.records import Window
 from tsdev.analysis.jobs.runner import analyze_range, run_incremental
 from tsdev.core.settings import Settings, load_settings
@@ -107,7 +107,9 @@ def create_app(settings: Settings | None = None) -> Celery:
         # whenever the same worker gets the task again, a full fit otherwise.
         store = worker_store(settings)
         with _store_lock:
-            refitter = _refitters.setdefault(id(store), ForecastRefitter(store))
+            refitter = _refitters.setdefault(
+                id(store), ForecastRefitter(store, RefitSettings.from_settings(settings))
+            )
         return [dataclasses.asdict(outcome) for outcome in refitter.run()]
 
     return app

@@ -15,8 +15,9 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from tsdev.analysis.forecast import serving
 from tsdev.analysis.forecast.events import Event
-from tsdev.analysis.forecast.refit import ForecastRefitter
-from tsdev.analysis.forecast.series_sql import DEFAULT_LOOKBACK, request_rate
+from tsdev.analysis.forecast.refit import ForecastRefitter, RefitSettings
+from tsdev.analysis.forecast.series_sql import DEFAULT_LOOKBACK
+from tsdev.analysis.forecast.source import RateSource
 from tsdev.analysis.forecast.storage import add_event, list_events
 from tsdev.server.api.deps import StoreDep
 from tsdev.server.api.schemas.common import ERROR_RESPONSES, ErrorResponse
@@ -35,7 +36,7 @@ from tsdev.server.api.schemas.forecasts import (
 
 router = APIRouter(tags=["forecasts"], responses=ERROR_RESPONSES)
 NOT_FOUND: dict[int | str, dict[str, object]] = {
-    404: {"model": ErrorResponse, "description": "No server request of this service in the lookback"}
+    404: {"model": ErrorResponse, "description": "No request of this service in the lookback"}
 }
 _refitter_lock = threading.Lock()
 
@@ -49,15 +50,17 @@ def refitter_of(request: Request, store: StoreDep) -> ForecastRefitter:
     state = request.app.state  # an app assembled without a runtime refitter (never in tsdev serve)
     with _refitter_lock:
         if getattr(state, "forecast_refitter", None) is None:
-            state.forecast_refitter = ForecastRefitter(store)
+            settings = getattr(runtime, "settings", None)
+            source = RateSource.from_settings(settings) if settings is not None else RateSource()
+            state.forecast_refitter = ForecastRefitter(store, RefitSettings(source=source))
     fallback: ForecastRefitter = state.forecast_refitter
     return fallback
 
 
-def _unknown(service: str) -> HTTPException:
+def _unknown(service: str, source: RateSource) -> HTTPException:
     return HTTPException(
         status.HTTP_404_NOT_FOUND,
-        f"no server spans of service {service!r} in the last weeks; nothing to forecast",
+        f"no requests of service {service!r} in the last weeks ({source.describe()}); nothing to forecast",
     )
 
 
@@ -80,7 +83,7 @@ def get_forecast(
     parsed_horizon = serving.parse_horizon(horizon, refitter.settings.horizon)
     stored = serving.current_forecast(refitter, service, operation or "")
     if stored is None:
-        raise _unknown(service if operation is None else f"{service}/{operation}")
+        raise _unknown(service if operation is None else f"{service}/{operation}", refitter.settings.source)
     parsed_step = serving.parse_step(step, stored.step, parsed_horizon)
     frame = stored.points(min(parsed_horizon, stored.horizon), parsed_step, qs)
     keys = serving.quantile_keys(qs)
@@ -118,6 +121,7 @@ def get_forecast(
     "/series/{service}", summary="Observed request rate of a service, gaps filled", responses=NOT_FOUND
 )
 def get_series(
+    request: Request,
     store: StoreDep,
     service: str,
     since: Annotated[str, Query(description="How far back: 3d, 12h (at most 8 weeks)")] = "3d",
@@ -126,9 +130,10 @@ def get_series(
 ) -> Series:
     lookback = serving.parse_horizon(since, DEFAULT_LOOKBACK, parameter="since")
     parsed_step = serving.parse_step(step, timedelta(minutes=1), lookback)
-    observed = request_rate(store, service, operation, lookback=lookback)
+    source = refitter_of(request, store).settings.source
+    observed = source.series(store, service, operation, lookback=lookback)
     if observed is None:
-        raise _unknown(service)
+        raise _unknown(service, source)
     times, values = serving.resample(observed, parsed_step)
     return Series(
         service=service,
@@ -142,9 +147,10 @@ def get_series(
     "/seasonality/{service}", summary="Daily, weekly and other cycles with peak windows", responses=NOT_FOUND
 )
 def get_seasonality(request: Request, store: StoreDep, service: str) -> Seasonality:
-    stored = serving.current_seasonality(refitter_of(request, store), service)
+    refitter = refitter_of(request, store)
+    stored = serving.current_seasonality(refitter, service)
     if stored is None:
-        raise _unknown(service)
+        raise _unknown(service, refitter.settings.source)
     return Seasonality.of(stored)
 
 
