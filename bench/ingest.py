@@ -14,6 +14,7 @@ This is a benchmark, not a test: it asserts nothing and the machine's noise show
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -21,10 +22,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -32,6 +38,8 @@ from bench.otlp_payloads import log_request, trace_request
 from tests.support.ports import free_port
 from tsdev.core.store import Store
 from tsdev.core.store.client import Retention
+from tsdev.ingest.decode import TableRows
+from tsdev.ingest.engine import EngineRows, commit_in_engine
 from tsdev.ingest.signals import LOGS, TRACES
 
 TSDEV = str(Path(sys.executable).parent / "tsdev")
@@ -47,10 +55,8 @@ def _payloads(signal_name: str, count: int, offset: int = 0) -> list[bytes]:
     return [make(seed) for seed in range(offset, offset + count)]
 
 
-def _client(job: tuple[str, str, str, int, int]) -> int:
-    """One client process: send ``count`` requests and return how many were acknowledged."""
-    transport, signal_name, target, count, offset = job
-    bodies = _payloads(signal_name, count, offset)
+def _send(transport: str, signal_name: str, target: str, bodies: list[bytes]) -> int:
+    """Send ``bodies`` one after another on one connection; return how many were acknowledged."""
     acknowledged = 0
     if transport == "http":
         with httpx.Client(timeout=120) as client:
@@ -73,14 +79,39 @@ def _client(job: tuple[str, str, str, int, int]) -> int:
     return acknowledged
 
 
+def _client(job: ClientJob, ready: Any, go: Any, results: Any) -> None:
+    """One client process: build its requests, wait for the start, send them over ``job.streams``
+    concurrent connections, and report (acknowledged, finish time)."""
+    bodies = _payloads(job.signal_name, job.count, job.offset)
+    streams = [bodies[n :: job.streams] for n in range(job.streams)]
+    ready.release()
+    go.wait()
+    with ThreadPoolExecutor(job.streams) as pool:
+        acknowledged = sum(
+            pool.map(lambda share: _send(job.transport, job.signal_name, job.target, share), streams)
+        )
+    results.put((acknowledged, time.perf_counter()))
+
+
+@dataclass(frozen=True)
+class ClientJob:
+    transport: str
+    signal_name: str
+    target: str
+    count: int
+    offset: int
+    streams: int
+
+
 class Server:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, extra_env: dict[str, str]) -> None:
         self.http_port, self.grpc_port, self.api_port = free_port(), free_port(), free_port()
         env = {
             **os.environ,
             "TSDEV_TRACES_TTL_DAYS": "0",
             "TSDEV_LOGS_TTL_DAYS": "0",
             "TSDEV_LOG_LEVEL": "warning",
+            **extra_env,
         }
         command = [
             TSDEV,
@@ -131,31 +162,49 @@ def _count(data_dir: Path, table: str) -> int:
 
 
 def end_to_end(
-    transport: str, signal_name: str, requests: int, clients: int
+    transport: str, signal_name: str, requests: int, clients: int, streams: int, env: dict[str, str]
 ) -> tuple[float, int, int, float]:
-    """Items per second stored, items acknowledged, items stored, server peak RSS in MB."""
+    """Items per second stored, items acknowledged, items stored, server peak RSS in MB.
+
+    Clients build their requests first; the clock runs from the common start signal to the last
+    acknowledgement (a request is acknowledged only once its rows are committed)."""
+    context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="tsdev-bench-") as directory:
         data_dir = Path(directory) / "data"
-        server = Server(data_dir)
+        server = Server(data_dir, env)
         target = (
             f"http://127.0.0.1:{server.http_port}" if transport == "http" else f"127.0.0.1:{server.grpc_port}"
         )
         share = requests // clients
-        jobs = [(transport, signal_name, target, share, n * share) for n in range(clients)]
-        with multiprocessing.get_context("spawn").Pool(clients) as pool:
-            pool.map(_payloads_warm, [signal_name] * clients)
-            started = time.perf_counter()
-            acknowledged = sum(pool.map(_client, jobs)) * ITEMS_PER_REQUEST
-            elapsed = time.perf_counter() - started
+        ready, go, results = context.Semaphore(0), context.Event(), context.Queue()
+        processes = [
+            context.Process(
+                target=_client,
+                args=(
+                    ClientJob(transport, signal_name, target, share, n * share, streams),
+                    ready,
+                    go,
+                    results,
+                ),
+            )
+            for n in range(clients)
+        ]
+        for process in processes:
+            process.start()
+        for _ in processes:
+            ready.acquire()
+        started = time.perf_counter()
+        go.set()
+        outcomes = [results.get() for _ in processes]
+        for process in processes:
+            process.join()
+        acknowledged = sum(count for count, _ in outcomes) * ITEMS_PER_REQUEST
+        elapsed = max(finished for _, finished in outcomes) - started
         peak = server.peak_rss_mb()
         server.stop()
         table = "otel_traces" if signal_name == "traces" else "otel_logs"
         stored = _count(data_dir, table)
         return stored / elapsed, acknowledged, stored, peak
-
-
-def _payloads_warm(signal_name: str) -> None:
-    _payloads(signal_name, 1)
 
 
 def decode_floor(bodies: list[bytes]) -> float:
@@ -165,62 +214,98 @@ def decode_floor(bodies: list[bytes]) -> float:
     return len(bodies) * ITEMS_PER_REQUEST / (time.perf_counter() - started)
 
 
+def _python_tables(body: bytes) -> list[pa.Table]:
+    decoded = TRACES.decode(body, json_body=False)
+    return [rows.to_arrow() for rows in decoded.rows if isinstance(rows, TableRows)]
+
+
 def decoder_rate(bodies: list[bytes]) -> float:
     started = time.perf_counter()
     for body in bodies:
-        for rows in TRACES.decode(body, json_body=False).rows:
-            rows.to_arrow()
+        _python_tables(body)
     return len(bodies) * ITEMS_PER_REQUEST / (time.perf_counter() - started)
 
 
-def storage_floor(bodies: list[bytes]) -> float:
-    tables = [rows.to_arrow() for body in bodies for rows in TRACES.decode(body, json_body=False).rows]
-    with tempfile.TemporaryDirectory(prefix="tsdev-bench-store-") as directory:
-        store = Store.connect(f"chdb://{directory}", "otel")
-        store.migrate(store_retention_off())
+def storage_floor(bodies: list[bytes], rows_per_insert: int) -> float:
+    """Spans per second of ``insert_arrow`` of the decoded rows, ``rows_per_insert`` at a time."""
+    decoded = [table for body in bodies for table in _python_tables(body)]
+    per_table = max(1, rows_per_insert // ITEMS_PER_REQUEST)
+    tables = [pa.concat_tables(decoded[n : n + per_table]) for n in range(0, len(decoded), per_table)]
+    with _scratch_store() as store:
         started = time.perf_counter()
         for table in tables:
             store.insert_arrow("otel_traces", table)
         elapsed = time.perf_counter() - started
-        store.close()
-    rows: int = sum(table.num_rows for table in tables)
-    return rows / elapsed
+    return sum(int(table.num_rows) for table in tables) / elapsed
 
 
-def store_retention_off() -> Retention:
-    return Retention(0, 0, 0)
+def engine_rate(bodies: list[bytes], requests_per_insert: int) -> float:
+    """Spans per second of the engine path alone: parse and count in Python, then ClickHouse reads,
+    checks and flattens the protobuf bodies, ``requests_per_insert`` per statement."""
+    with _scratch_store() as store:
+        started = time.perf_counter()
+        for n in range(0, len(bodies), requests_per_insert):
+            batch = [TRACES.decode_for_engine(body).rows[0] for body in bodies[n : n + requests_per_insert]]
+            left = commit_in_engine(
+                store, "otel_traces", [rows for rows in batch if isinstance(rows, EngineRows)]
+            )
+            if left:
+                raise RuntimeError("the bench's requests should all take the engine path")
+        elapsed = time.perf_counter() - started
+    return len(bodies) * ITEMS_PER_REQUEST / elapsed
+
+
+@contextlib.contextmanager
+def _scratch_store() -> Iterator[Store]:
+    with tempfile.TemporaryDirectory(prefix="tsdev-bench-store-") as directory:
+        store = Store.connect(f"chdb://{directory}", "otel", Retention(0, 0, 0))
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=60, help="requests per run (1000 items each)")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
+    parser.add_argument("--requests", type=int, default=240, help="requests per run (1000 items each)")
+    parser.add_argument("--clients", type=int, default=4, help="client processes")
+    parser.add_argument("--streams", type=int, default=4, help="concurrent connections per client process")
     arguments = parser.parse_args()
+    requests, clients, streams = arguments.requests, arguments.clients, arguments.streams
 
-    bodies = _payloads("traces", min(arguments.requests, 20))
+    bodies = _payloads("traces", min(requests, 40))
     LOGS.decode(_payloads("logs", 1)[0], json_body=False)
-    TRACES.decode(bodies[0], json_body=False).rows[0].to_arrow()
+    _python_tables(bodies[0])
     print(
         f"payload: {ITEMS_PER_REQUEST} spans per request, {len(bodies[0]) / 1024:.0f} KiB each; "
-        f"{arguments.requests} requests from {arguments.clients} client processes; {os.cpu_count()} cores"
+        f"{requests} requests from {clients} client processes x {streams} connections; "
+        f"{os.cpu_count()} cores"
     )
     floor_decode = decode_floor(bodies)
     floor_decoder = decoder_rate(bodies)
-    floor_storage = storage_floor(bodies)
-    print(f"decode floor (protobuf parse only):        {floor_decode:>10,.0f} spans/s")
-    print(f"tsdev decoder (parse + columns + Arrow):   {floor_decoder:>10,.0f} spans/s")
-    print(f"storage floor (insert_arrow into chDB):    {floor_storage:>10,.0f} spans/s")
-    for transport in ("http", "grpc"):
-        rate, acknowledged, stored, peak = end_to_end(
-            transport, "traces", arguments.requests, arguments.clients
-        )
+    floor_storage = storage_floor(bodies, ITEMS_PER_REQUEST)
+    floor_storage_batched = storage_floor(bodies, 20_000)
+    engine = engine_rate(bodies, 20)
+    print(f"decode floor (protobuf parse only):                 {floor_decode:>10,.0f} spans/s")
+    print(f"Python decoder (parse + columns + Arrow):           {floor_decoder:>10,.0f} spans/s")
+    print(f"storage floor (insert_arrow, 1,000-row inserts):    {floor_storage:>10,.0f} spans/s")
+    print(f"storage floor (insert_arrow, 20,000-row inserts):   {floor_storage_batched:>10,.0f} spans/s")
+    print(f"engine path (parse + ClickHouse flattens, 20 req.): {engine:>10,.0f} spans/s")
+    runs = [
+        ("http", "traces", {}, "engine path"),
+        ("grpc", "traces", {}, "engine path"),
+        ("http", "traces", {"TSDEV_INGEST_ENGINE_DECODE": "false"}, "Python decoder"),
+    ]
+    for transport, signal_name, env, label in runs:
+        rate, acknowledged, stored, peak = end_to_end(transport, signal_name, requests, clients, streams, env)
         print(
-            f"end to end, {transport:4} traces: {rate:>10,.0f} spans/s stored "
+            f"end to end, {transport:4} traces, {label:14}: {rate:>10,.0f} spans/s stored "
             f"(acknowledged {acknowledged:,}, stored {stored:,}); "
-            f"ratio to decode floor {rate / floor_decode:.2f}, to storage floor {rate / floor_storage:.2f}; "
+            f"ratio to decode floor {rate / floor_decode:.2f}, "
+            f"to storage floor {rate / floor_storage:.2f} (batched {rate / floor_storage_batched:.2f}); "
             f"server peak RSS {peak:,.0f} MB (in-flight budget 256 MB)"
         )
-    rate, acknowledged, stored, peak = end_to_end("http", "logs", arguments.requests, arguments.clients)
+    rate, acknowledged, stored, peak = end_to_end("http", "logs", requests, clients, streams, {})
     print(
         f"end to end, http logs:   {rate:>10,.0f} logs/s stored "
         f"(acknowledged {acknowledged:,}, stored {stored:,}); server peak RSS {peak:,.0f} MB"

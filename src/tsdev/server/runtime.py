@@ -44,7 +44,12 @@ class Runtime:
             max_queued_rows=self.settings.max_queued_rows,
             spool=Spool(self.settings.effective_spool_dir, self.settings.spool_max_bytes),
         )
-        self.pipeline = IngestPipeline(self.writer, self.metrics, self.settings.max_inflight_bytes)
+        self.pipeline = IngestPipeline(
+            self.writer,
+            self.metrics,
+            self.settings.max_inflight_bytes,
+            engine_decode=self.settings.ingest_engine_decode and self.store.is_embedded,
+        )
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:

@@ -57,6 +57,12 @@ TSDEV_BATCH_MAX_ROWS = "TSDEV_BATCH_MAX_ROWS"
 """Most rows one insert into a table may carry; concurrent requests share a batch up to this size.
 Default: 100000."""
 
+TSDEV_INGEST_ENGINE_DECODE = "TSDEV_INGEST_ENGINE_DECODE"
+"""On the embedded store, let ClickHouse parse and flatten OTLP/protobuf trace requests itself
+(several times faster than decoding them in Python, with the same stored result); requests it
+cannot render identically still take the Python decoder. Set to ``false`` to decode everything in
+Python. No effect with a ClickHouse server. Default: true."""
+
 TSDEV_SPOOL_DIR = "TSDEV_SPOOL_DIR"
 """Directory of the on-disk spool that keeps batches the store could not take until it answers again.
 Default: ``<data dir>/spool``."""
@@ -163,6 +169,7 @@ ALL = [
     TSDEV_MAX_INFLIGHT_BYTES,
     TSDEV_MAX_QUEUED_ROWS,
     TSDEV_BATCH_MAX_ROWS,
+    TSDEV_INGEST_ENGINE_DECODE,
     TSDEV_SPOOL_DIR,
     TSDEV_SPOOL_MAX_BYTES,
     TSDEV_INGEST_TOKENS,

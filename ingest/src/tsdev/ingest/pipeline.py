@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from tsdev.ingest.decode import Decoded
+from tsdev.ingest.engine import EngineRows
 from tsdev.ingest.signals import Signal
 from tsdev.ingest.telemetry import IngestMetrics
 from tsdev.ingest.writer import BatchWriter, QueueFull
@@ -55,8 +57,16 @@ class InflightBudget:
 
 
 class IngestPipeline:
-    def __init__(self, writer: BatchWriter, metrics: IngestMetrics, max_inflight_bytes: int) -> None:
+    def __init__(
+        self,
+        writer: BatchWriter,
+        metrics: IngestMetrics,
+        max_inflight_bytes: int,
+        *,
+        engine_decode: bool = False,
+    ) -> None:
         self.writer = writer
+        self.engine_decode = engine_decode
         self.metrics = metrics
         self.budget = InflightBudget(max_inflight_bytes)
 
@@ -67,10 +77,13 @@ class IngestPipeline:
         if not self.budget.try_acquire(size):
             raise Overloaded(f"{self.budget.used_bytes} bytes in flight; retry later")
         try:
+            decode = signal.decode
+            if self.engine_decode and not json_body and signal.engine_can_decode:
+                decode = _engine_decoder(signal)
             if size > _DECODE_IN_THREAD_BYTES:
-                decoded = await asyncio.to_thread(signal.decode, body, json_body=json_body)
+                decoded = await asyncio.to_thread(decode, body, json_body=json_body)
             else:
-                decoded = signal.decode(body, json_body=json_body)
+                decoded = decode(body, json_body=json_body)
             del body
             try:
                 await self.writer.write(decoded.rows)
@@ -81,6 +94,7 @@ class IngestPipeline:
                 raise StoreUnavailable("the store could not commit the data; retry later") from exc
         finally:
             self.budget.release(size)
+        decoded = _as_stored(decoded)
         self.metrics.items.labels(signal.name).inc(decoded.accepted)
         if decoded.rejected:
             self.metrics.rejected.labels(signal.name).inc(decoded.rejected)
@@ -88,3 +102,18 @@ class IngestPipeline:
                 "%s request: %s items refused: %s", signal.name, decoded.rejected, decoded.error_message
             )
         return decoded
+
+
+def _engine_decoder(signal: Signal) -> Callable[..., Decoded]:
+    def decode(body: bytes, *, json_body: bool) -> Decoded:
+        return signal.decode_for_engine(body)
+
+    return decode
+
+
+def _as_stored(decoded: Decoded) -> Decoded:
+    """What a request stored: the Python decoder's account when the engine passed it on."""
+    for rows in decoded.rows:
+        if isinstance(rows, EngineRows) and rows.decoded is not None:
+            return rows.decoded
+    return decoded

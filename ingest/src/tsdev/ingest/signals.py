@@ -11,8 +11,10 @@ from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
+from tsdev.core.store import tables
 from tsdev.ingest.decode import Decoded, decode_logs, decode_metrics, decode_traces
 from tsdev.ingest.decode.otlp_json import InvalidJson, parse_json
+from tsdev.ingest.engine import ENGINE_TABLES, EngineRows
 
 
 class BadRequest(ValueError):
@@ -26,6 +28,8 @@ class Signal:
     response_type: type[Message]
     rejected_field: str
     decoder: Callable[[Any], Decoded]
+    table: str
+    count_items: Callable[[Any], int]
 
     def parse(self, body: bytes, *, json_body: bool) -> Message:
         request = self.request_type()
@@ -43,6 +47,17 @@ class Signal:
     def decode(self, body: bytes, *, json_body: bool) -> Decoded:
         return self.decoder(self.parse(body, json_body=json_body))
 
+    @property
+    def engine_can_decode(self) -> bool:
+        return self.table in ENGINE_TABLES
+
+    def decode_for_engine(self, body: bytes) -> Decoded:
+        """Validate and count a protobuf body, leaving its rows to the engine (see
+        :mod:`tsdev.ingest.engine`)."""
+        count = self.count_items(self.parse(body, json_body=False))
+        rows = EngineRows(self.table, body, count, lambda kept: self.decode(kept, json_body=False))
+        return Decoded(rows=[rows], accepted=count)
+
     def response(self, decoded: Decoded) -> Message:
         response = self.response_type()
         if decoded.rejected or decoded.errors:
@@ -58,6 +73,10 @@ TRACES = Signal(
     trace_service_pb2.ExportTraceServiceResponse,
     "rejected_spans",
     decode_traces,
+    tables.TRACES,
+    lambda request: sum(
+        len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans
+    ),
 )
 LOGS = Signal(
     "logs",
@@ -65,6 +84,10 @@ LOGS = Signal(
     logs_service_pb2.ExportLogsServiceResponse,
     "rejected_log_records",
     decode_logs,
+    tables.LOGS,
+    lambda request: sum(
+        len(scope.log_records) for resource in request.resource_logs for scope in resource.scope_logs
+    ),
 )
 METRICS = Signal(
     "metrics",
@@ -72,5 +95,7 @@ METRICS = Signal(
     metrics_service_pb2.ExportMetricsServiceResponse,
     "rejected_data_points",
     decode_metrics,
+    "",
+    lambda request: 0,
 )
 SIGNALS = {signal.name: signal for signal in (TRACES, LOGS, METRICS)}

@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tsdev.core.store import Store
 from tsdev.ingest.decode import TableRows
+from tsdev.ingest.engine import EngineRows, commit_in_engine
 from tsdev.ingest.spool import Spool
 from tsdev.ingest.telemetry import IngestMetrics
 
@@ -34,7 +36,7 @@ class QueueFull(RuntimeError):
 
 @dataclass
 class _Pending:
-    rows: list[TableRows]
+    rows: Sequence[TableRows | EngineRows]
     done: asyncio.Future[None]
     num_rows: int = field(init=False)
 
@@ -67,7 +69,7 @@ class BatchWriter:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="tsdev-batch-writer")
 
-    async def write(self, rows: list[TableRows]) -> None:
+    async def write(self, rows: Sequence[TableRows | EngineRows]) -> None:
         """Return once ``rows`` are committed; raise the store's error if they could not be."""
         rows = [table_rows for table_rows in rows if table_rows.num_rows]
         if not rows:
@@ -142,12 +144,23 @@ class BatchWriter:
     def _commit(self, batch: list[_Pending]) -> dict[str, Exception]:
         """Insert the batch, one insert per table; return the tables that failed and why."""
         merged: dict[str, TableRows] = {}
+        for_engine: dict[str, list[EngineRows]] = {}
         for pending in batch:
-            for table_rows in pending.rows:
-                target = merged.get(table_rows.table)
-                if target is None:
-                    target = merged[table_rows.table] = TableRows(table_rows.table, table_rows.schema)
-                target.extend(table_rows)
+            for rows in pending.rows:
+                if isinstance(rows, EngineRows):
+                    for_engine.setdefault(rows.table, []).append(rows)
+                else:
+                    _merge_into(merged, rows)
+        for table, engine_rows in for_engine.items():
+            started = time.perf_counter()
+            left = commit_in_engine(self._store, table, engine_rows)
+            for rows in left:
+                _merge_into(merged, rows)
+            stored = sum(rows.num_rows for rows in engine_rows if rows.decoded is None)
+            if stored:
+                self._metrics.flush_seconds.observe(time.perf_counter() - started)
+                self._metrics.batches.labels(table, "ok").inc()
+                self._metrics.rows.labels(table).inc(stored)
         failed: dict[str, Exception] = {}
         for table, table_rows in merged.items():
             started = time.perf_counter()
@@ -174,3 +187,10 @@ class BatchWriter:
             self._metrics.batches.labels(table, "ok").inc()
             self._metrics.rows.labels(table).inc(table_rows.num_rows)
         return failed
+
+
+def _merge_into(merged: dict[str, TableRows], rows: TableRows) -> None:
+    target = merged.get(rows.table)
+    if target is None:
+        target = merged[rows.table] = TableRows(rows.table, rows.schema)
+    target.extend(rows)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import accumulate, chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from tsdev.ingest.engine.rows import EngineRows
 
 MAX_TIMESTAMP_NS = 2**63 - 1
 
@@ -46,7 +49,7 @@ class TableRows:
 class Decoded:
     """What one OTLP request turned into: rows per table and the items refused."""
 
-    rows: list[TableRows]
+    rows: list[TableRows] | list[EngineRows]
     accepted: int
     rejected: int = 0
     errors: list[str] = field(default_factory=list)

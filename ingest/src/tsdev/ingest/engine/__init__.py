@@ -1,0 +1,5 @@
+"""The engine path: ClickHouse parses and flattens protobuf export requests on the embedded store."""
+
+from tsdev.ingest.engine.rows import ENGINE_TABLES, EngineRows, commit_in_engine
+
+__all__ = ["ENGINE_TABLES", "EngineRows", "commit_in_engine"]

@@ -1,0 +1,100 @@
+"""SQL shared by the engine path: the column types OTLP's messages are read into, and the
+expressions that turn them into the strings and maps tsdev's Python decoder produces.
+
+Each expression here has a twin in :mod:`tsdev.ingest.decode.anyvalue` or
+:mod:`tsdev.ingest.decode.ids`, and the engine path's tests store the same requests both ways and
+compare every column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SCHEMA_FILE = Path(__file__).with_name("otlp_subset.proto")
+
+_ANY_VALUE = (
+    "Tuple(string_value String, bool_value Bool, int_value Int64, double_value Float64,"
+    " array_value String, kvlist_value String, bytes_value String,"
+    " value Enum8('none' = 0, 'string_value' = 1, 'bool_value' = 2, 'int_value' = 3,"
+    " 'double_value' = 4, 'array_value' = 5, 'kvlist_value' = 6, 'bytes_value' = 7))"
+)
+KEY_VALUES = f"Array(Tuple(key String, value {_ANY_VALUE}))"
+"""A repeated ``KeyValue`` field, its ``AnyValue`` with the oneof's presence as ``value``."""
+
+MAX_TIMESTAMP_NS = 2**63 - 1
+ZERO_TRACE_ID = "unhex('00000000000000000000000000000000')"
+ZERO_SPAN_ID = "unhex('0000000000000000')"
+
+
+def quoted(text: str) -> str:
+    """A ClickHouse string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def settings(message: str) -> str:
+    """The settings every engine-path statement reads its input with."""
+    schema = quoted(f"{SCHEMA_FILE}:{message}")
+    return f"format_schema = {schema}, input_format_protobuf_oneof_presence = 1"
+
+
+def source(path: Path, structure: str) -> str:
+    """The table function reading length-delimited export requests from ``path``."""
+    return f"file({quoted(str(path))}, 'Protobuf', {quoted(structure)})"
+
+
+def timestamp(nanos: str) -> str:
+    """A ``DateTime64(9)`` from an unsigned nanosecond field, cut at the largest it can hold."""
+    return f"fromUnixTimestamp64Nano(toInt64(least({nanos}, {MAX_TIMESTAMP_NS})))"
+
+
+def double_text(number: str) -> str:
+    """The text :func:`format_double` gives: ClickHouse prints doubles in the same shortest form,
+    except for the special values, negative zero and the exponent's sign above 1e21."""
+    return (
+        f"multiIf(isNaN({number}), 'NaN', isInfinite({number}), if({number} > 0, '+Inf', '-Inf'),"
+        f" {number} = 0, '0', abs({number}) >= 1e21, replaceOne(toString({number}), 'e', 'e+'),"
+        f" toString({number}))"
+    )
+
+
+def value_text(value: str) -> str:
+    """The stored text of a scalar ``AnyValue`` (arrays and key-value lists never reach here)."""
+    return (
+        f"multiIf({value}.value = 'string_value', {value}.string_value,"
+        f" {value}.value = 'bool_value', if({value}.bool_value, 'true', 'false'),"
+        f" {value}.value = 'int_value', toString({value}.int_value),"
+        f" {value}.value = 'double_value', {double_text(f'{value}.double_value')},"
+        f" {value}.value = 'bytes_value', base64Encode({value}.bytes_value), '')"
+    )
+
+
+def attribute_map(key_values: str) -> str:
+    """A ``Map(String, String)`` of a ``KeyValue`` list whose keys are distinct."""
+    return (
+        f"mapFromArrays(arrayMap(kv -> kv.key, {key_values}),"
+        f" arrayMap(kv -> {value_text('kv.value')}, {key_values}))"
+    )
+
+
+def attributes_flat(key_values: str) -> str:
+    """True when a ``KeyValue`` list has distinct keys and scalar values only: the lists the
+    engine path stores exactly as the Python decoder does."""
+    return (
+        f"(arrayAll(kv -> kv.value.value NOT IN ('array_value', 'kvlist_value'), {key_values})"
+        f" AND length(arrayDistinct(arrayMap(kv -> kv.key, {key_values}))) = length({key_values}))"
+    )
+
+
+def required_id(value: str, zero: str, size: int) -> str:
+    """True for an id the Python decoder accepts as required (right length, not all zeros)."""
+    return f"(length({value}) = {size} AND {value} != {zero})"
+
+
+def hex_id(value: str) -> str:
+    return f"lower(hex({value}))"
+
+
+def enum_name(names: tuple[str, ...], number: str) -> str:
+    """The name of an OTLP enum value, the first name for values out of range."""
+    listed = ", ".join(quoted(name) for name in names)
+    return f"[{listed}][if({number} BETWEEN 0 AND {len(names) - 1}, {number} + 1, 1)]"

@@ -1,0 +1,293 @@
+"""The engine path (ClickHouse flattening OTLP/protobuf trace requests itself) stores exactly what
+tsdev's Python decoder stores, and hands it every request it could not render identically."""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import (
+    AnyValue,
+    ArrayValue,
+    InstrumentationScope,
+    KeyValue,
+    KeyValueList,
+)
+from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
+
+from tests.ingest.test_hostile_input import scalars, trace_requests
+from tests.support.rows import example, fetch
+from tsdev.core.store import Store, tables
+from tsdev.core.store.client import Retention
+from tsdev.ingest.decode.otlp_json import parse_json
+from tsdev.ingest.decode.traces import TRACES_SCHEMA
+from tsdev.ingest.engine import EngineRows, commit_in_engine
+from tsdev.ingest.engine import traces as engine_traces
+from tsdev.ingest.engine.sql import SCHEMA_FILE
+from tsdev.ingest.signals import TRACES
+
+ORDER = "SpanId, TraceId, Timestamp, SpanName, toString(SpanAttributes), toString(ResourceAttributes)"
+
+
+@pytest.fixture
+def python_store(embedded_store: Store) -> Iterator[Store]:
+    """A second empty database, filled by the Python decoder for comparison."""
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    store = embedded_store.with_database(database)
+    store.migrate(Retention(traces_days=0, logs_days=0, metrics_days=0))
+    yield store
+    store.command(f"DROP DATABASE IF EXISTS {database}")
+
+
+def _store_both_ways(engine_store: Store, python_store: Store, bodies: list[bytes]) -> list[EngineRows]:
+    batch: list[EngineRows] = []
+    for body in bodies:
+        (rows,) = TRACES.decode_for_engine(body).rows
+        assert isinstance(rows, EngineRows)
+        batch.append(rows)
+    for left in commit_in_engine(engine_store, tables.TRACES, batch):
+        engine_store.insert_arrow(left.table, left.to_arrow())
+    for body in bodies:
+        for rows in TRACES.decode(body, json_body=False).rows:
+            python_store.insert_arrow(rows.table, rows.to_arrow())
+    return batch
+
+
+def _rows(store: Store) -> list[dict[str, Any]]:
+    return fetch(store, tables.TRACES, order_by=ORDER)
+
+
+def _kv(key: str, **value: Any) -> KeyValue:
+    return KeyValue(key=key, value=AnyValue(**value))
+
+
+def _span(n: int, **fields: Any) -> Span:
+    base: dict[str, Any] = {
+        "trace_id": bytes([n + 1]) * 16,
+        "span_id": bytes([n + 1]) * 8,
+        "name": f"span {n}",
+        "start_time_unix_nano": 1_700_000_000_000_000_000 + n,
+        "end_time_unix_nano": 1_700_000_000_500_000_000 + n,
+    }
+    base.update(fields)
+    return Span(**base)
+
+
+def _request(spans: list[Span], resource: list[KeyValue] | None = None) -> bytes:
+    return ExportTraceServiceRequest(
+        resource_spans=[
+            ResourceSpans(
+                resource=Resource(
+                    attributes=resource
+                    if resource is not None
+                    else [_kv("service.name", string_value="shop")]
+                ),
+                scope_spans=[ScopeSpans(scope=InstrumentationScope(name="lib", version="2.1"), spans=spans)],
+            )
+        ]
+    ).SerializeToString()
+
+
+def test_everyday_and_extreme_scalar_requests_are_stored_by_the_engine_identically(
+    fresh_store: Store, python_store: Store
+) -> None:
+    example_request = parse_json(example("trace.json"), ExportTraceServiceRequest()).SerializeToString()
+    doubles = [0.1, -0.0, 1e21, -3.5e-9, 1e-6, 123456789.25, math.nan, math.inf, -math.inf, 5e-324, 1.7e308]
+    extreme = _request(
+        [
+            _span(
+                0,
+                kind=Span.SpanKind.SPAN_KIND_SERVER,
+                parent_span_id=b"",
+                trace_state="a=b",
+                attributes=[_kv(f"d{i}", double_value=d) for i, d in enumerate(doubles)]
+                + [
+                    _kv("s", string_value='naïve ✓ "quoted" \\ \n tab\t'),
+                    _kv("i", int_value=-(2**63)),
+                    _kv("b", bool_value=True),
+                    _kv("raw", bytes_value=b"\x00\xffbytes"),
+                    _kv("empty"),
+                ],
+                status=Status(code=Status.StatusCode.STATUS_CODE_ERROR, message="boom"),
+            ),
+            _span(1, kind=9, start_time_unix_nano=0, end_time_unix_nano=2**64 - 1, parent_span_id=bytes(8)),
+            _span(2, start_time_unix_nano=5, end_time_unix_nano=3, status=Status(code=7)),
+            _span(
+                3,
+                parent_span_id=b"\x01" * 8,
+                events=[
+                    Span.Event(time_unix_nano=2**64 - 1, name="e1", attributes=[_kv("k", int_value=3)]),
+                    Span.Event(time_unix_nano=10, name="e2"),
+                ],
+                links=[
+                    Span.Link(
+                        trace_id=b"\x09" * 16,
+                        span_id=b"\x08" * 8,
+                        trace_state="x=y",
+                        attributes=[_kv("link", double_value=2.5)],
+                    )
+                ],
+            ),
+        ]
+    )
+    no_service = _request([_span(4)], resource=[_kv("host.name", string_value="h1")])
+    empty_service = _request([_span(5)], resource=[_kv("service.name", string_value="")])
+    numeric_service = _request([_span(6)], resource=[_kv("service.name", int_value=42)])
+    batch = _store_both_ways(
+        fresh_store, python_store, [example_request, extreme, no_service, empty_service, numeric_service]
+    )
+    assert [rows.decoded for rows in batch] == [None] * len(batch), "all of these are the engine's to store"
+    stored = _rows(fresh_store)
+    assert len(stored) == 1 + 4 + 3
+    assert stored == _rows(python_store)
+    services = {row["ServiceName"] for row in stored}
+    assert {"unknown_service", "42", "shop", "my.service"} <= services
+
+
+@pytest.mark.parametrize(
+    ("span", "reason"),
+    [
+        (_span(0, attributes=[_kv("list", array_value=ArrayValue(values=[AnyValue(int_value=1)]))]), "array"),
+        (
+            _span(0, attributes=[_kv("map", kvlist_value=KeyValueList(values=[_kv("a", bool_value=False)]))]),
+            "key-value list",
+        ),
+        (
+            _span(0, attributes=[_kv("k", string_value="first"), _kv("k", string_value="last")]),
+            "repeated key",
+        ),
+        (_span(0, trace_id=bytes(16)), "all-zero trace id"),
+        (_span(0, span_id=b"\x01" * 7), "short span id"),
+        (_span(0, parent_span_id=b"\x01" * 3), "short parent id"),
+        (_span(0, links=[Span.Link(trace_id=b"\x01" * 16, span_id=b"")]), "link without span id"),
+        (
+            _span(0, events=[Span.Event(name="e", attributes=[_kv("a", array_value=ArrayValue())])]),
+            "array in an event",
+        ),
+    ],
+)
+def test_requests_the_engine_cannot_render_take_the_python_path(
+    fresh_store: Store, python_store: Store, span: Span, reason: str
+) -> None:
+    plain = _request([_span(5)])
+    odd = _request([span, _span(6)])
+    batch = _store_both_ways(fresh_store, python_store, [plain, odd])
+    assert batch[0].decoded is None, "a plain request in the same batch stays on the engine path"
+    odd_result = batch[1].decoded
+    assert odd_result is not None, reason
+    assert odd_result.accepted + odd_result.rejected == 2
+    assert _rows(fresh_store) == _rows(python_store)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(requests=st.lists(trace_requests(), min_size=1, max_size=3))
+def test_any_valid_request_is_stored_as_the_python_decoder_stores_it(
+    fresh_store: Store, python_store: Store, requests: list[ExportTraceServiceRequest]
+) -> None:
+    for store in (fresh_store, python_store):
+        store.command(f"TRUNCATE TABLE {store.table(tables.TRACES)}")
+    _store_both_ways(fresh_store, python_store, [request.SerializeToString() for request in requests])
+    assert _rows(fresh_store) == _rows(python_store)
+
+
+scalar_attributes = st.lists(
+    st.tuples(st.text(max_size=12), scalars), max_size=6, unique_by=lambda kv: kv[0]
+).map(lambda kvs: [KeyValue(key=k, value=v) for k, v in kvs])
+
+
+@st.composite
+def flat_spans(draw: st.DrawFn) -> Span:
+    return Span(
+        trace_id=draw(st.binary(min_size=16, max_size=16).filter(any)),
+        span_id=draw(st.binary(min_size=8, max_size=8).filter(any)),
+        parent_span_id=draw(st.one_of(st.just(b""), st.binary(min_size=8, max_size=8))),
+        name=draw(st.text(max_size=20)),
+        kind=Span.SpanKind.ValueType(draw(st.integers(0, 7))),
+        start_time_unix_nano=draw(st.integers(0, 2**64 - 1)),
+        end_time_unix_nano=draw(st.integers(0, 2**64 - 1)),
+        attributes=draw(scalar_attributes),
+        events=[
+            Span.Event(
+                time_unix_nano=draw(st.integers(0, 2**64 - 1)), name=name, attributes=draw(scalar_attributes)
+            )
+            for name in draw(st.lists(st.text(max_size=5), max_size=2))
+        ],
+        status=Status(
+            code=Status.StatusCode.ValueType(draw(st.integers(0, 4))), message=draw(st.text(max_size=8))
+        ),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(spans=st.lists(flat_spans(), min_size=1, max_size=5), resource=scalar_attributes)
+def test_any_flat_request_is_stored_by_the_engine_as_the_python_decoder_stores_it(
+    fresh_store: Store, python_store: Store, spans: list[Span], resource: list[KeyValue]
+) -> None:
+    for store in (fresh_store, python_store):
+        store.command(f"TRUNCATE TABLE {store.table(tables.TRACES)}")
+    batch = _store_both_ways(fresh_store, python_store, [_request(spans, resource)])
+    assert batch[0].decoded is None
+    assert _rows(fresh_store) == _rows(python_store)
+
+
+def test_the_engine_fills_the_columns_the_decoder_fills() -> None:
+    assert list(engine_traces.COLUMNS) == TRACES_SCHEMA.names
+
+
+_FIELD = re.compile(r"^\s*(?:repeated\s+)?(\w+)\s+(\w+)\s*=\s*(\d+);", re.MULTILINE)
+_MESSAGE = re.compile(r"^message (\w+) \{(.*?)^\}", re.MULTILINE | re.DOTALL)
+# Wire-compatible declarations: embedded messages may be read as bytes, enums as int32.
+_COMPATIBLE = {"bytes": {"bytes", "ArrayValue", "KeyValueList"}, "int32": {"int32", "enum"}}
+
+
+def test_the_schema_subset_matches_opentelemetry_proto() -> None:
+    otlp = {
+        descriptor.name: descriptor
+        for descriptor in _all_messages(trace_service_pb2.DESCRIPTOR.message_types_by_name.values())
+    }
+    text = SCHEMA_FILE.read_text()
+    messages = _MESSAGE.findall(text)
+    assert len(messages) >= 10
+    for name, body in messages:
+        descriptor = otlp[name]
+        for type_name, field_name, number in _FIELD.findall(body):
+            field = descriptor.fields_by_name[field_name]
+            assert field.number == int(number), f"{name}.{field_name}"
+            otlp_type = _type_name(field)
+            expected = _COMPATIBLE.get(type_name, {type_name})
+            assert otlp_type in expected, f"{name}.{field_name}: {otlp_type}"
+            assert field.is_repeated == (f"repeated {type_name} {field_name}" in body)
+
+
+def _all_messages(descriptors: Any) -> Iterator[Any]:
+    seen: set[str] = set()
+    stack = list(descriptors)
+    while stack:
+        descriptor = stack.pop()
+        if descriptor.full_name in seen:
+            continue
+        seen.add(descriptor.full_name)
+        yield descriptor
+        stack.extend(field.message_type for field in descriptor.fields if field.message_type is not None)
+
+
+def _type_name(field: Any) -> str:
+    if field.message_type is not None:
+        return str(field.message_type.name)
+    if field.enum_type is not None:
+        return "enum"
+    names = {
+        field.TYPE_STRING: "string", field.TYPE_BYTES: "bytes", field.TYPE_BOOL: "bool",
+        field.TYPE_INT64: "int64", field.TYPE_DOUBLE: "double", field.TYPE_FIXED64: "fixed64",
+        field.TYPE_INT32: "int32",
+    }  # fmt: skip
+    return names[field.type]
