@@ -24,6 +24,7 @@ def test_the_manifest_has_positives_and_near_misses_of_every_kind_each_with_an_e
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_detectors_find_every_positive_and_no_near_miss_of_the_recorded_corpus(
     fresh_store: Store, tmp_path: Path
 ) -> None:
