@@ -53,7 +53,7 @@ from tsdev.analysis.detectors import (
 )
 from tsdev.analysis.detectors.base import Detector
 from tsdev.analysis.operations import annotate
-from tsdev.analysis.spans import span_frame, span_select_sql
+from tsdev.analysis.spans import SPAN_READ_SETTINGS, span_frame, span_select_sql
 
 Scenario = tuple[str, bool, Callable[[], list[TraceBuilder]]]
 """(name, is a positive, traces)."""
@@ -192,7 +192,7 @@ def generate(store_dir: str, spans: int) -> None:
     """Child process: write about ``spans`` spans into a fresh embedded store."""
     from tsdev.core.store import Store
 
-    template = _templates()
+    template = _templates().cast({pl.Categorical: pl.String})  # ids are rewritten as text below
     trace_ids = template["trace_id"].unique().sort()
     per_copy = template.height
     copies = max(1, spans // per_copy)
@@ -243,7 +243,7 @@ def throughput(store_dir: str) -> None:
         return now
 
     mark = (began, began_cpu)
-    table = store.query_arrow(span_select_sql(store.table("otel_traces")), window)
+    table = store.query_arrow(span_select_sql(store.table("otel_traces")), window, SPAN_READ_SETTINGS)
     mark = lap("read (chDB -> Arrow)", mark)
     spans = span_frame(table)
     del table

@@ -142,7 +142,7 @@ def frame(traces: Iterable[TraceBuilder]) -> pl.DataFrame:
 
 def frame_from_rows(rows: list[dict[str, Any]]) -> pl.DataFrame:
     defaults: dict[str, Any] = {
-        name: ([] if isinstance(dtype, pl.List) else "" if dtype == pl.String() else None)
+        name: ([] if isinstance(dtype, pl.List) else "" if dtype in (pl.String(), pl.Categorical()) else None)
         for name, dtype in SPAN_SCHEMA.items()
     }
     defaults["workflow_depends_on"] = None

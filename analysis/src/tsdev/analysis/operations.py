@@ -12,17 +12,17 @@ column               type         meaning
 row                  UInt32       rank in (trace id, start time, span id) order
 trace_index          UInt32       rank of the trace id among the frame's distinct trace ids
 parent_row           Int64        ``row`` of the parent span, -1 when absent from the frame
-parent_name          String       parent's span name (``""`` without one)
-parent_kind          String       parent's span kind
-parent_service       String       parent's service
+parent_name          Categorical  parent's span name (``""`` without one)
+parent_kind          Categorical  parent's span kind
+parent_service       Categorical  parent's service
 parent_duration_ns   Int64        parent's duration (0 without one)
 parent_is_step       Boolean      the parent is a workflow step span
 entry_row            Int64        nearest ancestor-or-self that enters the service (a server or
                                   consumer span, a root, or a span whose parent is elsewhere)
-entry_name           String       that span's name: the endpoint or job the span belongs to
-call_type            String       ``db``, ``cache``, ``http``, ``rpc`` (other client or producer
+entry_name           Categorical  that span's name: the endpoint or job the span belongs to
+call_type            Categorical  ``db``, ``cache``, ``http``, ``rpc`` (other client or producer
                                   spans) or ``internal``
-operation            String       normalized SQL for statements, ``METHOD url-template`` for HTTP
+operation            Categorical  normalized SQL for statements, ``METHOD url-template`` for HTTP
                                   client calls, the span name otherwise
 op_id                UInt32       rank of ``operation`` among the frame's distinct operations, so
                                   grouping and sorting by it equal doing so by the text
@@ -32,17 +32,20 @@ excluded_call        Boolean      a call the loop detectors ignore: cache comman
 ==================== ============ ===========================================================
 
 Texts (trace ids, statements, operations) are turned into integer ranks once here, because every
-detector groups or sorts by them and integer keys cost a fraction of string keys.
+detector groups or sorts by them and integer keys cost a fraction of string keys. The added texts are
+categoricals like the span frame's (see :mod:`tsdev.analysis.spans`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
 import polars as pl
 
 from tsdev.analysis.normalize import http_template_expr, is_truncated_expr, sql_expr, sql_verb_expr
+from tsdev.analysis.spans import SPAN_SCHEMA
 
 CACHE_SYSTEMS: Final = ("redis", "memcached", "valkey", "hazelcast", "aerospike")
 """``db.system`` values that are caches, not databases: repeats there are cheap by design."""
@@ -58,6 +61,7 @@ def annotate(spans: pl.DataFrame) -> pl.DataFrame:
     """The span frame with the derived columns above; returns annotated frames as they are."""
     if "operation" in spans.columns:
         return spans
+    spans = _conformed(spans)
     trace_index = dense_rank(spans["trace_id"])
     order = _trace_order(spans, trace_index)
     row = np.empty(spans.height, dtype=np.int64)
@@ -76,10 +80,28 @@ def annotate(spans: pl.DataFrame) -> pl.DataFrame:
     return frame.hstack(_call_columns(frame))
 
 
+def texts_where(values: pl.Series, predicate: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+    """The distinct texts of ``values`` for which ``predicate`` (an expression over a string column)
+    holds: a string test run once per distinct text, applied to the spans with ``is_in``."""
+    distinct = values.drop_nulls().unique().cast(pl.String)
+    return distinct.filter(pl.DataFrame({"text": distinct}).select(predicate(pl.col("text"))).to_series())
+
+
+def _conformed(spans: pl.DataFrame) -> pl.DataFrame:
+    """The frame with every span-frame column of the type :data:`SPAN_SCHEMA` gives it (a frame
+    built with plain strings works as well, at the cost of encoding them here)."""
+    wrong = [
+        pl.col(name).cast(dtype)
+        for name, dtype in SPAN_SCHEMA.items()
+        if name in spans.columns and spans.schema[name] != dtype
+    ]
+    return spans.with_columns(wrong) if wrong else spans
+
+
 def dense_rank(values: pl.Series) -> pl.Series:
     """Each value's rank among the distinct values (UInt32, in sorted order): an integer key that
     groups, joins and sorts like the text, at the cost of one hash of each value."""
-    distinct = values.unique().sort()
+    distinct = values.unique().cast(pl.String).sort()
     return values.cast(pl.Enum(distinct)).to_physical().rename(values.name).cast(pl.UInt32)
 
 
@@ -162,27 +184,19 @@ def _entry_positions(spans: pl.DataFrame, parent: np.ndarray) -> np.ndarray:
     return jump
 
 
+_CALL_KEYS: Final = ("kind", "name", "db_system", "db_statement", "http_method", "http_url")
+"""The columns a span's call type, operation and exclusion depend on."""
+
+
 def _call_columns(frame: pl.DataFrame) -> pl.DataFrame:
     """``call_type``, ``operation``, ``op_id``, ``statement_id`` and ``excluded_call``.
 
-    Regular expressions run once per distinct statement, URL or span name (traffic repeats the same
-    texts, and the expressions cost far more than a lookup), and their results are gathered back."""
-    statement_id = dense_rank(frame["db_statement"])
-    statements = _statement_table(frame["db_statement"])
-    urls = (
-        frame.select("http_method", "http_url")
-        .unique()
-        .with_columns(_http=http_template_expr(pl.col("http_method"), pl.col("http_url")))
-    )
-    http = frame.select("http_method", "http_url").join(
-        urls, on=["http_method", "http_url"], how="left", maintain_order="left"
-    )["_http"]
-    names = frame["name"].unique()
-    noisy = (
-        frame["name"]
-        .replace_strict(names, names.str.contains(_CONNECTION_OR_FETCH), return_dtype=pl.Boolean)
-        .cast(pl.Boolean)
-    )  # an empty frame's mapping is empty and would keep the input's type
+    They depend on a few text columns only, whose combinations repeat (a million spans hold a few
+    hundred), so they are derived once per distinct combination, where the regular expressions and
+    string functions run on plain strings, and joined back to the spans on the categorical codes."""
+    keys = frame.select(_CALL_KEYS)
+    combos = keys.unique()
+    texts = combos.select(pl.col(c).cast(pl.String) for c in _CALL_KEYS)
     statement = pl.col("db_statement")
     is_cache = pl.col("db_system").str.to_lowercase().is_in(CACHE_SYSTEMS)
     is_db = (pl.col("db_system") != "") | (statement != "")
@@ -199,16 +213,28 @@ def _call_columns(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("rpc"))
         .otherwise(pl.lit("internal"))
     )
-    columns = frame.select(
+    statement_id = dense_rank(texts["db_statement"])
+    statements = _statement_table(texts["db_statement"])
+    derived = texts.with_columns(
+        statement_id=statement_id,
+        sql=statements["sql"].gather(statement_id),
+        excluded_statement=statements["excluded"].gather(statement_id),
+    ).select(
+        "statement_id",
         call_type=call_type,
         operation=pl.when(is_db & (statement != ""))
-        .then(statements["sql"].gather(statement_id))
+        .then(pl.col("sql"))
         .when(is_http)
-        .then(http)
+        .then(http_template_expr(pl.col("http_method"), pl.col("http_url")))
         .otherwise(pl.col("name")),
-        excluded_call=is_cache | noisy | (is_db & statements["excluded"].gather(statement_id)),
+        excluded_call=is_cache
+        | pl.col("name").str.contains(_CONNECTION_OR_FETCH)
+        | (is_db & pl.col("excluded_statement")),
     )
-    return columns.with_columns(op_id=dense_rank(columns["operation"]), statement_id=statement_id).select(
+    derived = derived.with_columns(op_id=dense_rank(derived["operation"])).with_columns(
+        pl.col("call_type", "operation").cast(pl.Categorical)
+    )
+    return keys.join(combos.hstack(derived), on=_CALL_KEYS, how="left", maintain_order="left").select(
         "call_type", "operation", "op_id", "statement_id", "excluded_call"
     )
 
@@ -216,7 +242,7 @@ def _call_columns(frame: pl.DataFrame) -> pl.DataFrame:
 def _statement_table(statements: pl.Series) -> pl.DataFrame:
     """Per distinct statement, in :func:`dense_rank` order: the normal form, and whether the loop
     detectors ignore it (transaction control, truncated)."""
-    distinct = statements.unique().sort()
+    distinct = statements.unique().cast(pl.String).sort()
     statement = pl.col("db_statement")
     return pl.DataFrame({"db_statement": distinct}).select(
         sql=sql_expr(statement),

@@ -87,8 +87,10 @@ def traces_per_operation(spans: pl.DataFrame, names: pl.Series) -> pl.DataFrame:
     """Distinct traces that ran each (service, span name) of ``names``: the denominator of "share of
     traces". Only the few names a detector reports on are counted, by the annotated trace rank,
     since counting every name of a million spans costs more than the rest of a detector."""
+    names = names.cast(pl.String)
     wanted = spans.select("trace_index", "service", "name").filter(pl.col("name").is_in(names.implode()))
-    return wanted.group_by("service", "name").agg(pl.col("trace_index").n_unique().alias("traces_total"))
+    totals = wanted.group_by("service", "name").agg(pl.col("trace_index").n_unique().alias("traces_total"))
+    return totals.cast({pl.Categorical: pl.String})
 
 
 def top_value(values: pl.Expr) -> pl.Expr:

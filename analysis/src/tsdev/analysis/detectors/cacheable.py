@@ -36,6 +36,7 @@ from tsdev.analysis.detectors.base import Detector, examples, ms, per_hour
 from tsdev.analysis.findings import Finding, severity_for
 from tsdev.analysis.fingerprint import fingerprint
 from tsdev.analysis.normalize import sql_has_placeholders_expr, sql_tables_expr, sql_verb_expr
+from tsdev.analysis.operations import texts_where
 
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "TRUNCATE", "UPSERT")
 _WRITE_METHODS = ("PUT", "POST", "PATCH", "DELETE")
@@ -259,19 +260,24 @@ def _reads_with_epochs(spans: pl.DataFrame) -> tuple[_Reads, dict[str, int]]:
     ).filter(pl.col("call_type").is_in(["db", "http"]))  # fmt: skip
     texts = _statement_texts(calls)
     urls = calls.filter(pl.col("call_type") == "http").select("http_url").unique()
-    urls = urls.with_columns(path=pl.col("http_url").str.replace(r"[?#].*$", ""))
+    urls = urls.with_columns(path=pl.col("http_url").cast(pl.String).str.replace(r"[?#].*$", ""))
     calls = calls.join(texts.drop("tables"), on="statement_id", how="left").join(
         urls, on="http_url", how="left"
     )
     verb = pl.col("verb").fill_null("")
     is_db = (pl.col("call_type") == "db") & (pl.col("db_statement") != "") & ~pl.col("excluded_call")
     is_http = pl.col("call_type") == "http"
-    method = pl.col("http_method").str.to_uppercase()
+    method = pl.col("http_method")
+    methods = texts_where(
+        calls["http_method"], lambda m: m.str.to_uppercase().is_in(["GET", *_WRITE_METHODS])
+    )
+    get_methods = methods.filter(methods.str.to_uppercase() == "GET").implode()
+    write_methods = methods.filter(methods.str.to_uppercase() != "GET").implode()
     known = ~pl.col("placeholders").fill_null(value=False) | (pl.col("db_parameters") != "")
     is_read = (
         is_db & verb.is_in(["SELECT", "WITH"]) & pl.col("plain_select").fill_null(value=False) & known
-    ) | (is_http & (method == "GET"))
-    is_write = (is_db & verb.is_in(_WRITE_VERBS)) | (is_http & method.is_in(_WRITE_METHODS))
+    ) | (is_http & method.is_in(get_methods))
+    is_write = (is_db & verb.is_in(_WRITE_VERBS)) | (is_http & method.is_in(write_methods))
     calls = calls.with_columns(is_db=is_db, is_read=is_read, path=pl.col("path").fill_null(""))
     calls = calls.filter(is_read | is_write)
     writes = (
@@ -279,7 +285,8 @@ def _reads_with_epochs(spans: pl.DataFrame) -> tuple[_Reads, dict[str, int]]:
         .sort("start_ns", "row")
         .with_columns(writes_before=pl.int_range(1, pl.len() + 1).over("resource"))
     )
-    key = pl.struct("op_id", "spaced_id", "db_parameters", "http_url").rank("dense")
+    texts_codes = (pl.col("db_parameters").to_physical(), pl.col("http_url").to_physical())
+    key = pl.struct("op_id", "spaced_id", *texts_codes).rank("dense")
     reads = calls.filter(pl.col("is_read")).select(
         "row", "trace_index", "trace_id", "service", "parent_name", "operation", "op_id", "statement_id",
         "path", "is_db", "start_ns", "duration_ns", key=key,
@@ -307,7 +314,7 @@ def _reads_with_epochs(spans: pl.DataFrame) -> tuple[_Reads, dict[str, int]]:
 
 def _statement_texts(calls: pl.DataFrame) -> pl.DataFrame:
     """Properties of each distinct statement, computed once per text: traffic repeats the same ones."""
-    statement = pl.col("db_statement")
+    statement = pl.col("db_statement").cast(pl.String)
     texts = (
         calls.filter(pl.col("call_type") == "db")
         .select("statement_id", "db_statement")

@@ -43,6 +43,7 @@ from tsdev.analysis.detectors.base import NS_PER_MS, Detector, examples, ms, per
 from tsdev.analysis.findings import Finding, severity_for
 from tsdev.analysis.fingerprint import fingerprint
 from tsdev.analysis.normalize import sql_verb_expr
+from tsdev.analysis.operations import texts_where
 
 TRANSIENT_HTTP_STATUS = (408, 429, 502, 503, 504)
 _TRANSIENT_TEXT = (
@@ -206,9 +207,12 @@ def _runs(spans: pl.DataFrame, min_runs: int) -> pl.DataFrame:
         .unique()
         .with_columns(has_failing_child=pl.lit(value=True))
     )
-    writes = (
-        pl.col("http_method").str.to_uppercase().is_in(_NON_IDEMPOTENT_METHODS) & (pl.col("kind") == "Client")
-    ) | pl.col("writing_statement")
+    writing_methods = texts_where(
+        spans["http_method"], lambda m: m.str.to_uppercase().is_in(_NON_IDEMPOTENT_METHODS)
+    )
+    writes = (pl.col("http_method").is_in(writing_methods.implode()) & (pl.col("kind") == "Client")) | pl.col(
+        "writing_statement"
+    )
     writing_parents = (
         spans.filter(writes)
         .select(pl.col("parent_row").alias("row"))
@@ -235,9 +239,10 @@ def _runs(spans: pl.DataFrame, min_runs: int) -> pl.DataFrame:
         )
     )
     exception = pl.col("exception_types").list.join(" ")
+    transient_messages = texts_where(runs["status_message"], lambda m: m.str.contains(_TRANSIENT_TEXT))
     transient = (
         pl.col("http_status").is_in(TRANSIENT_HTTP_STATUS).fill_null(value=False)
-        | pl.col("status_message").str.contains(_TRANSIENT_TEXT)
+        | pl.col("status_message").is_in(transient_messages.implode())
         | exception.str.contains(_TRANSIENT_TEXT)
     )
     signature = (
@@ -245,7 +250,7 @@ def _runs(spans: pl.DataFrame, min_runs: int) -> pl.DataFrame:
         .then(pl.col("exception_types").list.first())
         .when(pl.col("http_status").is_not_null() & (pl.col("http_status") >= 400))
         .then(pl.concat_str(pl.lit("HTTP "), pl.col("http_status").cast(pl.String)))
-        .otherwise(pl.col("status_message").str.slice(0, 80))
+        .otherwise(pl.col("status_message").cast(pl.String).str.slice(0, 80))
     )
     version_keys = ["service", "flaky_op", "service_version"]
     sibling_keys = ["service", "flaky_op", "parent_row"]
@@ -272,7 +277,8 @@ def _writing_statement(spans: pl.DataFrame) -> pl.Series:
     """Whether each span's statement inserts or updates, decided once per distinct statement."""
     texts = spans.select("statement_id", "db_statement").unique("statement_id")
     texts = texts.select(
-        "statement_id", writes=sql_verb_expr(pl.col("db_statement")).is_in(_NON_IDEMPOTENT_VERBS)
+        "statement_id",
+        writes=sql_verb_expr(pl.col("db_statement").cast(pl.String)).is_in(_NON_IDEMPOTENT_VERBS),
     )
     ids = spans.select("statement_id")
     return ids.join(texts, on="statement_id", how="left", maintain_order="left")["writes"]

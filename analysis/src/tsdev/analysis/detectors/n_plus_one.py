@@ -122,9 +122,12 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
             pl.col("end_ns")
             - pl.max_horizontal(pl.col("start_ns"), covered_until.fill_null(pl.col("start_ns")))
         ).clip(lower_bound=0)
-        one_read = [
-            (pl.col(c).min() == pl.col(c).max()) for c in ("statement_id", "db_parameters", "http_url")
+        codes = [
+            pl.col("statement_id"),
+            pl.col("db_parameters").to_physical(),
+            pl.col("http_url").to_physical(),
         ]
+        one_read = [(code.min() == code.max()) for code in codes]
         groups = (
             ordered.with_columns(added=added)
             .group_by(keys)
@@ -146,7 +149,7 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
             .filter(pl.col("union_ns") >= round(settings.min_total_ms * 1e6))
         )
         # One read repeated verbatim (values known, not bound elsewhere) is a memoization case.
-        same_read = pl.col("one_read") & ~sql_has_placeholders_expr(pl.col("db_statement"))
+        same_read = pl.col("one_read") & ~sql_has_placeholders_expr(pl.col("db_statement").cast(pl.String))
         groups = groups.filter(~same_read).sort("first_start_ns", "parent_row", "op_id")
         sources = (
             calls.join(groups.select("parent_row").unique(), on="parent_row", how="semi")
@@ -161,11 +164,11 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
             "trace_id", "service", "parent_operation",
             pl.col("operation").alias("signature"),
             pl.lit(None, dtype=pl.List(pl.String)).alias("pattern"),
-            pl.concat_list("operation").alias("canonical"),
+            pl.concat_list(pl.col("operation").cast(pl.String)).alias("canonical"),
             "call_type", "repeats", "union_ns",
-            pl.col("source_operation").fill_null(""),
+            pl.col("source_operation").cast(pl.String).fill_null(""),
             "code_function", "code_filepath", "code_lineno",
-        )  # fmt: skip
+        ).cast({pl.Categorical: pl.String})  # fmt: skip
 
     def _patterns(self, calls: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         """Periodic runs of distinct calls under one entry span, found by comparing each call with

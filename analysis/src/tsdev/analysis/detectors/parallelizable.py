@@ -134,6 +134,7 @@ class ParallelizableDetector(Detector[ParallelizableSettings]):
             )
             .join(chosen, on="row")
             .sort(["run_id", "start_ns", "row"])
+            .cast({pl.Categorical: pl.String})  # the members of wanted runs only: few enough for strings
         )  # fmt: skip
         members = members.with_columns(values=_values(), index=pl.int_range(pl.len()).over("run_id"))
         first_values = pl.col("values").first().over("run_id")

@@ -24,7 +24,7 @@ from tsdev.analysis.findings import Finding
 from tsdev.analysis.jobs import repository
 from tsdev.analysis.jobs.records import ACTIVE, FindingRecord, Window, observe, resolve_if_gone
 from tsdev.analysis.operations import annotate
-from tsdev.analysis.spans import span_frame, span_select_sql
+from tsdev.analysis.spans import SPAN_READ_SETTINGS, span_frame, span_select_sql
 from tsdev.core.store import Store
 from tsdev.core.store.tables import TRACES
 
@@ -70,7 +70,8 @@ class AnalysisSummary:
 def read_spans(store: Store, window: Window) -> pl.DataFrame:
     """The span frame of ``window``; only the frame's columns cross the wire (Arrow into polars)."""
     parameters = {"start": _datetime(window.start_ns), "end": _datetime(window.end_ns)}
-    return span_frame(store.query_arrow(span_select_sql(store.table(TRACES)), parameters))
+    table = store.query_arrow(span_select_sql(store.table(TRACES)), parameters, SPAN_READ_SETTINGS)
+    return span_frame(table)
 
 
 def detect(

@@ -91,9 +91,13 @@ class Store:
         with self._lock:
             return [tuple(row) for row in self._client.query(sql, parameters=parameters).result_rows]
 
-    def query_arrow(self, sql: str, parameters: dict[str, Any] | None = None) -> pa.Table:
+    def query_arrow(
+        self, sql: str, parameters: dict[str, Any] | None = None, settings: dict[str, str] | None = None
+    ) -> pa.Table:
+        """The result as one Arrow table; ``settings`` are ClickHouse settings for this query only
+        (e.g. how ``LowCardinality`` columns are encoded)."""
         with self._lock:
-            return self._client.query_arrow(sql, parameters=parameters)
+            return self._client.query_arrow(sql, parameters=parameters, settings=settings)
 
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         """One column-oriented insert of ``data`` into ``table`` (unqualified name)."""
