@@ -2,7 +2,10 @@
 
 Quality: a labelled corpus of positive and near-miss scenarios per finding kind (built with the
 test suite's span builders), each run through its detector alone; prints precision and recall per
-kind. Throughput: a full pass over ``--spans`` stored spans (default 1,000,000 in about 50k
+kind. Then the same for the corpus recorded from a small instrumented app (``tests/analysis/corpus``:
+the real OpenTelemetry SDK exporting over OTLP to tsdev's receiver on a fresh embedded store), with
+every detector run over the whole recording.
+Throughput: a full pass over ``--spans`` stored spans (default 1,000,000 in about 50k
 traces), from the SELECT on an embedded chDB store to the last detector, in spans per second, with
 the pass's peak memory. The store is written by a child process first, so the peak measured here is
 the pass's own, not the corpus generator's.
@@ -131,6 +134,7 @@ def _corpus() -> dict[str, tuple[Detector[Any], list[Scenario]]]:
 
 
 def quality() -> None:
+    print("-- synthetic (span builders)")
     print(f"{'kind':<16}{'scenarios':>10}{'TP':>5}{'FP':>5}{'FN':>5}{'precision':>11}{'recall':>8}")
     for kind, (detector, scenarios) in _corpus().items():
         tp = fp = fn = 0
@@ -147,6 +151,26 @@ def quality() -> None:
         precision = tp / (tp + fp) if tp + fp else 1.0
         recall = tp / (tp + fn) if tp + fn else 1.0
         print(f"{kind:<16}{len(scenarios):>10}{tp:>5}{fp:>5}{fn:>5}{precision:>11.2f}{recall:>8.2f}")
+    print("-- recorded from the instrumented app (real OpenTelemetry SDK, OTLP, embedded store)")
+    recorded_quality()
+
+
+def recorded_quality() -> None:
+    from tests.analysis.corpus.record import detect, record_into, score, table
+    from tsdev.core.store import Store
+
+    store_dir = tempfile.mkdtemp(prefix="tsdev-bench-corpus-")
+    store = Store.connect(f"chdb://{store_dir}/store", "otel")
+    try:
+        began = time.perf_counter()
+        recording = record_into(store, data_dir=Path(store_dir, "server"))
+        recorded = time.perf_counter() - began
+        print(table(score(detect(store, recording.window))))
+        requests = sum(statuses.total() for statuses in recording.statuses.values())
+        print(f"({len(recording.statuses)} scenarios, {requests} requests, recorded in {recorded:.1f} s)")
+    finally:
+        store.close()
+        shutil.rmtree(store_dir, ignore_errors=True)
 
 
 def _templates() -> pl.DataFrame:
