@@ -3,14 +3,18 @@
 No model wins everywhere: Holt-Winters tracks the current level and wins the next hour, while
 multi-seasonal and calendar models win a day ahead. So every candidate is fitted once before a
 backtest window of two weeks, walked through it, and for each band of lead times (under 1 h, 1-6 h,
-beyond) the best single model or equal-weight pair of models is chosen.
+beyond) its forecasts are stacked: a weighted mean of the candidates, with non-negative weights
+summing to one fitted by least squares on the backtest. Picking one model, or the best equal-weight
+pair, staked everything on a comparison that the next week often reversed; a blend spreads that
+bet as far as the backtest supports it. (``combine=False`` picks the best single model instead.)
 
-The window is split in two halves. The blend is chosen on the earlier half only; its errors on the
-later half become its conformal intervals and its reported scores. Choosing and calibrating on the
-same origins made the intervals too narrow (the winner of a comparison looks better on the data it
-won on than it will be), and a single week was too short to tell models apart, so a lucky week
-decided. Under two days of history the choice is not attempted: a cold-start forecast with wide
-intervals is returned and flagged.
+The blend that is kept is fitted on the whole window: a single week was too short to tell models
+apart, so a lucky week decided. Its intervals and reported scores are cross-fitted: the window is
+split in two halves, each half is forecast by the blend fitted on the other, and the errors of
+these forecasts (made by the fitting procedure on origins it had not seen) become the conformal
+intervals. Fitting and calibrating on the same origins made the intervals too narrow (a blend fitted
+to some data looks better on it than it will be). Under two days of history the choice is not
+attempted: a cold-start forecast with wide intervals is returned and flagged.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Self
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+from scipy.optimize import nnls  # type: ignore[import-untyped]
 
 from tsdev.analysis.forecast._series import DAY, WEEK, FloatArray, RegularSeries, as_series, to_timedelta
 from tsdev.analysis.forecast.backtest import central_intervals, horizon_label, interval_label, mase_scale
@@ -52,6 +57,9 @@ from tsdev.analysis.forecast.result import ForecastResult
 
 logger = logging.getLogger(__name__)
 
+MIN_WEIGHT = 0.01
+"""Stacking weights below this share of the total are dropped (see ``stack_weights``)."""
+
 COLD_START_HISTORY = 2 * DAY
 """Below this much history no seasonal model is fitted (see ``ColdStartForecaster``)."""
 
@@ -70,15 +78,22 @@ def default_candidates() -> list[ModelForecaster]:
 
 @dataclass(frozen=True)
 class Block:
-    """Leads ``[start, end)`` (native steps) forecast by an equal-weight mean of ``members``."""
+    """Leads ``[start, end)`` (native steps) forecast by the mean of ``members`` with ``weights``."""
 
     start: int
     end: int
     members: tuple[str, ...]
+    weights: tuple[float, ...]
+
+    @property
+    def text(self) -> str:
+        if len(self.members) == 1:
+            return self.members[0]
+        return "+".join(f"{w:.2f}*{m}" for m, w in zip(self.members, self.weights, strict=True))
 
 
 class AutoForecaster(Forecaster):
-    """Chooses, per lead-time band, the best candidate or pair of candidates by backtest."""
+    """Blends the candidates per lead-time band with weights fitted by backtest."""
 
     name = "auto"
 
@@ -107,7 +122,7 @@ class AutoForecaster(Forecaster):
     def label(self) -> str:
         if not hasattr(self, "blocks_"):
             return self.name
-        return " | ".join(f"{'+'.join(b.members)} [{self._band_text(b)}]" for b in self.blocks_)
+        return " | ".join(f"{b.text} [{self._band_text(b)}]" for b in self.blocks_)
 
     def _band_text(self, block: Block) -> str:
         step = to_timedelta(self.step_)
@@ -143,7 +158,7 @@ class AutoForecaster(Forecaster):
     def _fit_fallback(self, series: RegularSeries, events: list[Event]) -> None:
         model = ColdStartForecaster(quantiles=self.quantiles).fit(series, events)
         self.members_: dict[str, ModelForecaster] = {model.label: model}
-        self.blocks_ = [Block(0, self.horizon_, (model.label,))]
+        self.blocks_ = [Block(0, self.horizon_, (model.label,), (1.0,))]
         if self.cold_start_:
             self.message_ = (
                 f"only {series.span} of history (under {self.cold_start_history}): no seasonal model is "
@@ -175,38 +190,49 @@ class AutoForecaster(Forecaster):
             self._fit_fallback(series, events)
             return
         scale = mase_scale(prefix.values[-series.points(4 * WEEK) :], series.points(DAY))
-        options = self._options(forecasts)
         edges = sorted({0, self.horizon_, *(min(series.points(b), self.horizon_) for b in self.bands)})
-        choose, judge = _halves(origins)
-        errors = {name: np.abs(actuals[choose] - f[choose]) for name, f in options.items()}
-        self.blocks_ = []
-        blended = np.empty_like(actuals)
-        for start, end in itertools.pairwise(edges):
-            best = min(options, key=lambda name: float(np.nanmean(errors[name][:, start:end])))
-            self.blocks_.append(Block(start, end, tuple(best.split("+"))))
-            blended[:, start:end] = options[best][:, start:end]
-        for name in options:
-            self.scores_[name] = _mase_at(actuals[judge], options[name][judge], self.bands, series, scale)
-        self.scores_[self.name] = _mase_at(actuals[judge], blended[judge], self.bands, series, scale)
-        self.conformal_ = ConformalTable(
-            residual_matrix(actuals[judge], blended[judge], self.floor_), self.floor_
-        )
-        # How intervals drawn from one stretch of history covered the next: the chosen blend's
-        # residuals on the choosing half, applied to the judging half.
-        earlier = ConformalTable(residual_matrix(actuals[choose], blended[choose], self.floor_), self.floor_)
-        self.coverage_ = _coverage(earlier, actuals[judge], blended[judge], (*self.quantiles, 0.05, 0.95))
+        earlier, later = _halves(origins)
+        self.blocks_ = self._blend(forecasts, actuals, edges, slice(0, origins))
+        # Cross-fitted forecasts: each half forecast by the blend fitted on the other half. Their
+        # errors are those of the fitting procedure on origins it did not see, so they score the
+        # blend and calibrate its intervals without the optimism of a fit judged where it was made.
+        crossed = np.empty_like(actuals)
+        crossed[earlier] = _apply(self._blend(forecasts, actuals, edges, later), forecasts)[earlier]
+        crossed[later] = _apply(self._blend(forecasts, actuals, edges, earlier), forecasts)[later]
+        for name in forecasts:
+            self.scores_[name] = _mase_at(actuals, forecasts[name], self.bands, series, scale)
+        self.scores_[self.name] = _mase_at(actuals, crossed, self.bands, series, scale)
+        self.conformal_ = ConformalTable(residual_matrix(actuals, crossed, self.floor_), self.floor_)
+        # How intervals drawn from one stretch of history covered the next: the cross-fitted
+        # residuals of the earlier half, applied to the later half.
+        first = ConformalTable(residual_matrix(actuals[earlier], crossed[earlier], self.floor_), self.floor_)
+        self.coverage_ = _coverage(first, actuals[later], crossed[later], (*self.quantiles, 0.05, 0.95))
         used = {m for block in self.blocks_ for m in block.members}
         self.members_ = {name: members[name] for name in used}
         for model in self.members_.values():
             model.update(future[(origins - 1) * stride :])
-        self.message_ = f"chosen by backtest over {origins} origins: {self.label}"
+        self.message_ = f"blend fitted by backtest over {origins} origins: {self.label}"
 
-    def _options(self, forecasts: dict[str, FloatArray]) -> dict[str, FloatArray]:
-        options = dict(forecasts)
-        if self.combine:
-            for a, b in itertools.combinations(sorted(forecasts), 2):
-                options[f"{a}+{b}"] = (forecasts[a] + forecasts[b]) / 2
-        return options
+    def _blend(
+        self, forecasts: dict[str, FloatArray], actuals: FloatArray, edges: list[int], rows: slice
+    ) -> list[Block]:
+        """Per band of leads, the blend fitted on the origins ``rows``: stacked weights, or with
+        ``combine=False`` the single candidate of least mean absolute error."""
+        names = sorted(forecasts)
+        blocks = []
+        for start, end in itertools.pairwise(edges):
+            target = actuals[rows, start:end]
+            columns = [forecasts[name][rows, start:end] for name in names]
+            if self.combine:
+                weights = stack_weights(columns, target)
+            else:
+                errors = [float(np.nanmean(np.abs(target - column))) for column in columns]
+                weights = np.eye(len(names))[int(np.argmin(errors))]
+            used = [i for i in np.argsort(-weights, kind="stable") if weights[i] > 0]
+            blocks.append(
+                Block(start, end, tuple(names[i] for i in used), tuple(float(weights[i]) for i in used))
+            )
+        return blocks
 
     def update(self, y_new: npt.ArrayLike | RegularSeries | pl.DataFrame) -> Self:
         self._check_fitted()
@@ -222,7 +248,9 @@ class AutoForecaster(Forecaster):
         for i, block in enumerate(self.blocks_):
             end = h if i == len(self.blocks_) - 1 else min(block.end, h)
             if block.start < end:
-                out[block.start : end] = np.mean([paths[m][block.start : end] for m in block.members], axis=0)
+                out[block.start : end] = sum(
+                    w * paths[m][block.start : end] for m, w in zip(block.members, block.weights, strict=True)
+                )
         return out
 
     def result(self, forecast: pl.DataFrame | None = None) -> ForecastResult:
@@ -257,9 +285,35 @@ def _mase_at(
     return out
 
 
+def stack_weights(columns: Sequence[FloatArray], target: FloatArray) -> FloatArray:
+    """Non-negative weights summing to one for the ``columns`` (forecasts) that fit ``target`` best
+    in least squares, over the points where all are observed.
+
+    Weights under ``MIN_WEIGHT`` are dropped (and the rest rescaled): a member costs a fit and an
+    update at every refit, for a contribution within the noise of the estimate.
+    """
+    x = np.column_stack([np.ravel(c) for c in columns])
+    y = np.ravel(target)
+    observed = np.isfinite(y) & np.isfinite(x).all(axis=1)
+    if not observed.any():
+        return np.full(len(columns), 1.0 / len(columns))
+    weights = np.asarray(nnls(x[observed], y[observed])[0], dtype=np.float64)
+    weights[weights < MIN_WEIGHT * weights.sum()] = 0.0
+    total = float(weights.sum())
+    return weights / total if total > 0 else np.full(len(columns), 1.0 / len(columns))
+
+
+def _apply(blocks: Sequence[Block], forecasts: dict[str, FloatArray]) -> FloatArray:
+    """The backtest forecasts a blend would have made at every origin."""
+    out = np.zeros_like(next(iter(forecasts.values())))
+    for block in blocks:
+        for member, weight in zip(block.members, block.weights, strict=True):
+            out[:, block.start : block.end] += weight * forecasts[member][:, block.start : block.end]
+    return out
+
+
 def _halves(origins: int) -> tuple[slice, slice]:
-    """Earlier origins choose the blend, later ones judge and calibrate it (more recent, so closer
-    to the future the intervals are for)."""
+    """The earlier and the later half of the backtest origins, for cross-fitting."""
     half = origins // 2
     return slice(0, half), slice(half, origins)
 
