@@ -278,20 +278,22 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
-_SERVICE_RED_1M = """
-CREATE TABLE IF NOT EXISTS {db}.tsdev_service_red_1m (
-    Minute DateTime CODEC(Delta(4), ZSTD(1)),
-    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
-    SpanName LowCardinality(String) CODEC(ZSTD(1)),
-    SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+_RED_COLUMNS = """
     Requests SimpleAggregateFunction(sum, UInt64),
     Errors SimpleAggregateFunction(sum, UInt64),
     DurationSum SimpleAggregateFunction(sum, UInt64),
-    DurationQuantiles AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), UInt64)
+    DurationQuantiles AggregateFunction(quantilesTDigest(0.5, 0.95, 0.99), UInt64)"""
+
+_SERVICE_RED_1M = f"""
+CREATE TABLE IF NOT EXISTS {{db}}.tsdev_service_red_1m (
+    Minute DateTime CODEC(Delta(4), ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanKind LowCardinality(String) CODEC(ZSTD(1)),{_RED_COLUMNS}
 ) ENGINE = AggregatingMergeTree
 PARTITION BY toDate(Minute)
 ORDER BY (ServiceName, SpanName, SpanKind, Minute)
-{ttl}
+{{ttl}}
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
 """
 
@@ -372,6 +374,73 @@ MIGRATIONS += (
         version=6,
         description="Advisor pull requests: one row per attempt to advise a finding",
         tables=(TableDDL(ADVISOR_PULL_REQUESTS, ADVISOR_PULL_REQUESTS_DDL),),
+    ),
+)
+
+# The services table needs each service's figures over the whole range, not each operation's, and at
+# minute resolution only at the range's edges. Two narrower rollups of the minute table serve it: per
+# service and span kind per hour for the whole hours of a range, and per minute, ordered by time, for
+# the partial hours at its edges. Hours are UTC hours whatever the server's time zone, so the query
+# layer tells whole hours from partial ones by arithmetic.
+_SERVICE_KIND_RED = """
+CREATE TABLE IF NOT EXISTS {{db}}.{table} (
+    {time} DateTime CODEC(Delta(4), ZSTD(1)),
+    ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+    SpanKind LowCardinality(String) CODEC(ZSTD(1)),{columns}
+) ENGINE = AggregatingMergeTree
+PARTITION BY toDate({time})
+ORDER BY ({time}, ServiceName, SpanKind)
+{{ttl}}
+SETTINGS index_granularity = {granularity}, ttl_only_drop_parts = 1
+"""
+
+# Fed from the minute table rather than from spans, so every row that reaches it (from its own view,
+# its backfill or a direct insert) is rolled up the same way.
+_SERVICE_KIND_RED_SELECT = """
+SELECT
+    {time_of_minute} AS {time},
+    ServiceName,
+    SpanKind,
+    sum(Requests) AS Requests,
+    sum(Errors) AS Errors,
+    sum(DurationSum) AS DurationSum,
+    quantilesTDigestMergeState(0.5, 0.95, 0.99)(DurationQuantiles) AS DurationQuantiles
+FROM {{db}}.tsdev_service_red_1m
+"""
+
+
+def _service_kind_red(table: str, time: str, time_of_minute: str, granularity: int) -> tuple[TableDDL, ...]:
+    """The table, its backfill from the minute rows stored before it existed (once, as for the minute
+    table itself) and the view that keeps it current."""
+    select = _SERVICE_KIND_RED_SELECT.format(time=time, time_of_minute=time_of_minute)
+    group = f"GROUP BY {time}, ServiceName, SpanKind"
+    return (
+        TableDDL(
+            table,
+            _SERVICE_KIND_RED.format(table=table, time=time, columns=_RED_COLUMNS, granularity=granularity),
+            "traces",
+            time,
+        ),
+        TableDDL(
+            f"{table}_backfill",
+            f"INSERT INTO {{db}}.{table}{select}WHERE (SELECT count() FROM {{db}}.{table}) = 0 {group}",  # noqa: S608
+            creates=False,
+        ),
+        TableDDL(
+            f"{table}_mv",
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{table}_mv TO {{db}}.{table} AS{select}{group}",
+        ),
+    )
+
+
+MIGRATIONS += (
+    Migration(
+        version=7,
+        description="Request, error and latency aggregates per service and span kind, per minute and hour",
+        tables=(
+            *_service_kind_red("tsdev_service_kind_red_1m", "Minute", "Minute", 1024),
+            *_service_kind_red("tsdev_service_kind_red_1h", "Hour", "toStartOfHour(Minute, 'UTC')", 8192),
+        ),
     ),
 )
 
