@@ -16,7 +16,6 @@ the pass's own, not the corpus generator's.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import resource
 import shutil
 import subprocess
@@ -55,8 +54,9 @@ from tsdev.analysis.detectors import (
     ParallelizableDetector,
 )
 from tsdev.analysis.detectors.base import Detector
+from tsdev.analysis.jobs.records import Window
+from tsdev.analysis.jobs.runner import read_spans
 from tsdev.analysis.operations import annotate
-from tsdev.analysis.spans import SPAN_READ_SETTINGS, span_frame, span_select_sql
 
 Scenario = tuple[str, bool, Callable[[], list[TraceBuilder]]]
 """(name, is a positive, traces)."""
@@ -256,8 +256,9 @@ def throughput(store_dir: str) -> None:
     from tsdev.core.store import Store
 
     store = Store.connect(f"chdb://{store_dir}", "otel")
-    now = dt.datetime.now(dt.UTC)
-    window = {"start": now - dt.timedelta(hours=2), "end": now + dt.timedelta(hours=1)}
+    now_ns = time.time_ns()
+    window = Window(now_ns - 2 * 3600 * 10**9, now_ns + 3600 * 10**9)
+    before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     began, began_cpu = time.perf_counter(), time.process_time()
     timings: list[tuple[str, float, float]] = []
 
@@ -267,11 +268,8 @@ def throughput(store_dir: str) -> None:
         return now
 
     mark = (began, began_cpu)
-    table = store.query_arrow(span_select_sql(store.table("otel_traces")), window, SPAN_READ_SETTINGS)
-    mark = lap("read (chDB -> Arrow)", mark)
-    spans = span_frame(table)
-    del table
-    mark = lap("span frame", mark)
+    spans = read_spans(store, window)
+    mark = lap("read (chDB -> frame)", mark)
     annotated = annotate(spans)
     mark = lap("annotate", mark)
     findings = 0
@@ -288,7 +286,7 @@ def throughput(store_dir: str) -> None:
     print(
         f"full pass: {spans.height:,} spans, {spans['trace_id'].n_unique():,} traces, {findings} findings in "
         f"{total:.2f} s wall ({total_cpu:.2f} s cpu) = {spans.height / total:,.0f} spans/s; "
-        f"peak RSS {peak_mb:,.0f} MB"
+        f"peak RSS {peak_mb:,.0f} MB ({before_mb:,.0f} MB before the read: engine and libraries)"
     )
     store.close()
 

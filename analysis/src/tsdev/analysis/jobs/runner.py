@@ -10,10 +10,12 @@ the two re-runs the window, which is harmless because upserting a window twice c
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any, Final
 
 import polars as pl
@@ -37,6 +39,8 @@ SETTLE_S: Final = 60.0
 batch), so the newest minute is still filling."""
 FIRST_LOOKBACK_S: Final = 3600.0
 """How far back the first scheduled run starts, when no watermark exists yet."""
+READ_SLICES: Final = 4
+"""Parts a window's spans are read in (see :func:`read_spans`)."""
 MAX_WINDOW_S: Final = 3600.0
 """Longest window analysed in one pass; longer ranges are split, which bounds memory when a server
 catches up after downtime and lets callers show progress."""
@@ -67,11 +71,33 @@ class AnalysisSummary:
         }  # fmt: skip
 
 
-def read_spans(store: Store, window: Window) -> pl.DataFrame:
-    """The span frame of ``window``; only the frame's columns cross the wire (Arrow into polars)."""
-    parameters = {"start": _datetime(window.start_ns), "end": _datetime(window.end_ns)}
-    table = store.query_arrow(span_select_sql(store.table(TRACES)), parameters, SPAN_READ_SETTINGS)
-    return span_frame(table)
+def read_spans(store: Store, window: Window, *, slices: int = READ_SLICES) -> pl.DataFrame:
+    """The span frame of ``window``; only the frame's columns cross the wire (Arrow into polars).
+
+    The window is read in ``slices`` consecutive parts of about as many spans each, every part turned
+    into span-frame columns before the next is read: the store's Arrow output for a whole window
+    would otherwise sit in memory at once, beside the frame made from it."""
+    sql = span_select_sql(store.table(TRACES))
+    parts = [
+        span_frame(store.query_arrow(sql, _bounds(part), SPAN_READ_SETTINGS))
+        for part in _read_slices(store, window, slices)
+    ]
+    return pl.concat(parts, rechunk=False)
+
+
+def _read_slices(store: Store, window: Window, slices: int) -> list[Window]:
+    """``window`` cut where its spans' start times reach each ``1/slices`` quantile."""
+    if slices <= 1:
+        return [window]
+    levels = ", ".join(str(i / slices) for i in range(1, slices))
+    rows = store.query_rows(
+        f"SELECT quantiles({levels})(toUnixTimestamp64Nano(Timestamp)) FROM {store.table(TRACES)} "  # noqa: S608
+        "WHERE Timestamp >= {start:DateTime64(9)} AND Timestamp < {end:DateTime64(9)}",
+        _bounds(window),
+    )
+    cuts = sorted({int(c) for c in rows[0][0] if not math.isnan(c) and window.start_ns < c < window.end_ns})
+    edges = [window.start_ns, *cuts, window.end_ns]
+    return [Window(start, end) for start, end in pairwise(edges)]
 
 
 def detect(
@@ -219,6 +245,10 @@ def _versions_after(spans: pl.DataFrame, record: FindingRecord) -> list[str]:
 
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _bounds(window: Window) -> dict[str, datetime]:
+    return {"start": _datetime(window.start_ns), "end": _datetime(window.end_ns)}
 
 
 def _datetime(ns: int) -> datetime:
