@@ -49,10 +49,7 @@ from tsdev.analysis.fingerprint import fingerprint
 from tsdev.analysis.normalize import sql_has_placeholders_expr
 
 _CALL_TYPES = ("db", "http", "rpc")
-_OCCURRENCE_SCHEMA: dict[str, pl.DataType] = {
-    "trace_id": pl.String(),
-    "service": pl.String(),
-    "parent_operation": pl.String(),
+_PATTERN_SCHEMA: dict[str, pl.DataType] = {
     "signature": pl.String(),
     "pattern": pl.List(pl.String()),
     "canonical": pl.List(pl.String()),
@@ -60,6 +57,12 @@ _OCCURRENCE_SCHEMA: dict[str, pl.DataType] = {
     "repeats": pl.Int64(),
     "union_ns": pl.Int64(),
     "source_operation": pl.String(),
+}
+_OCCURRENCE_SCHEMA: dict[str, pl.DataType] = {
+    "trace_id": pl.String(),
+    "service": pl.String(),
+    "parent_operation": pl.String(),
+    **_PATTERN_SCHEMA,
     "code_function": pl.String(),
     "code_filepath": pl.String(),
     "code_lineno": pl.Int32(),
@@ -87,17 +90,26 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
         return NPlusOneSettings()
 
     def detect(self, spans: pl.DataFrame, window_s: float) -> list[Finding]:
-        calls = spans.select(
-            "row", "trace_id", "service", "parent_row", "parent_name", "entry_row", "entry_name", "operation",
-            "op_id", "statement_id", "call_type", "excluded_call", "start_ns", "end_ns", "duration_ns",
-            "db_statement", "db_parameters", "http_url", "code_function", "code_filepath", "code_lineno",
-        ).filter(
+        # Calls are searched on integer columns only; ``pos`` (the span's position in the frame)
+        # fetches the texts of what is reported.
+        is_call = (
             pl.col("call_type").is_in(_CALL_TYPES) & ~pl.col("excluded_call") & (pl.col("parent_row") >= 0)
+        )
+        calls = (
+            spans.lazy()
+            .with_row_index("pos")
+            .filter(is_call)
+            .select(
+                "pos", "row", "parent_row", "entry_row", "op_id", "statement_id", "start_ns", "end_ns",
+                pl.col("db_parameters").to_physical().alias("parameters_code"),
+                pl.col("http_url").to_physical().alias("url_code"),
+            )
+            .collect()
         )  # fmt: skip
         if calls.is_empty():
             return []
-        patterns, covered = self._patterns(calls)
-        singles = self._singles(calls.filter(~pl.col("row").is_in(covered.implode())))
+        patterns, covered = self._patterns(calls, spans)
+        singles = self._singles(calls.filter(~pl.col("row").is_in(covered.implode())), spans)
         occurrences = pl.concat([singles, patterns]).filter(
             pl.col("union_ns") >= round(self.settings.min_total_ms * 1e6)
         )
@@ -106,7 +118,7 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
         totals = traces_per_operation(spans, occurrences["parent_operation"].unique())
         return _findings(occurrences, totals, window_s)
 
-    def _singles(self, calls: pl.DataFrame) -> pl.DataFrame:
+    def _singles(self, calls: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
         settings = self.settings
         # A parent's calls of one operation (the parent's row fixes the trace).
         keys = ["parent_row", "op_id"]
@@ -122,71 +134,64 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
             pl.col("end_ns")
             - pl.max_horizontal(pl.col("start_ns"), covered_until.fill_null(pl.col("start_ns")))
         ).clip(lower_bound=0)
-        codes = [
-            pl.col("statement_id"),
-            pl.col("db_parameters").to_physical(),
-            pl.col("http_url").to_physical(),
+        one_read = [
+            (pl.col(c).min() == pl.col(c).max()) for c in ("statement_id", "parameters_code", "url_code")
         ]
-        one_read = [(code.min() == code.max()) for code in codes]
         groups = (
             ordered.with_columns(added=added)
             .group_by(keys)
             .agg(
-                pl.col("trace_id").first(),
-                pl.col("service").first(),
-                pl.col("parent_name").first().alias("parent_operation"),
-                pl.col("operation").first(),
-                pl.col("call_type").first(),
+                pl.col("pos").first(),
                 pl.len().cast(pl.Int64).alias("repeats"),
                 pl.col("added").sum().cast(pl.Int64).alias("union_ns"),
                 pl.col("start_ns").min().alias("first_start_ns"),
                 pl.all_horizontal(one_read).alias("one_read"),
-                pl.col("db_statement").first(),
-                pl.col("code_function").first(),
-                pl.col("code_filepath").first(),
-                pl.col("code_lineno").first(),
             )
             .filter(pl.col("union_ns") >= round(settings.min_total_ms * 1e6))
         )
+        groups = groups.hstack(
+            _texts(spans, groups["pos"], "trace_id", "service", "parent_name", "operation", "call_type",
+                   "db_statement", "code_function", "code_filepath", "code_lineno")
+        )  # fmt: skip
         # One read repeated verbatim (values known, not bound elsewhere) is a memoization case.
-        same_read = pl.col("one_read") & ~sql_has_placeholders_expr(pl.col("db_statement").cast(pl.String))
+        same_read = pl.col("one_read") & ~sql_has_placeholders_expr(pl.col("db_statement"))
         groups = groups.filter(~same_read).sort("first_start_ns", "parent_row", "op_id")
         sources = (
             calls.join(groups.select("parent_row").unique(), on="parent_row", how="semi")
-            .select("parent_row", "start_ns", pl.col("operation").alias("source_operation"))
+            .select("parent_row", "start_ns", pl.col("pos").alias("source_pos"))
             .sort("start_ns", "parent_row")
         )
         with_source = groups.join_asof(
             sources, left_on="first_start_ns", right_on="start_ns", by="parent_row",
             strategy="backward", allow_exact_matches=False, check_sortedness=False,
         )  # fmt: skip
+        source = spans["operation"].gather(with_source["source_pos"]).cast(pl.String).fill_null("")
         return with_source.select(
-            "trace_id", "service", "parent_operation",
+            "trace_id", "service", pl.col("parent_name").alias("parent_operation"),
             pl.col("operation").alias("signature"),
             pl.lit(None, dtype=pl.List(pl.String)).alias("pattern"),
-            pl.concat_list(pl.col("operation").cast(pl.String)).alias("canonical"),
+            pl.concat_list("operation").alias("canonical"),
             "call_type", "repeats", "union_ns",
-            pl.col("source_operation").cast(pl.String).fill_null(""),
+            source.alias("source_operation"),
             "code_function", "code_filepath", "code_lineno",
-        ).cast({pl.Categorical: pl.String})  # fmt: skip
+        )  # fmt: skip
 
-    def _patterns(self, calls: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    def _patterns(self, calls: pl.DataFrame, spans: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         """Periodic runs of distinct calls under one entry span, found by comparing each call with
         the call ``k`` positions later for every period ``k``; runs whose first period repeats an
         operation (single-call loops, the common case) are dropped vectorized, so only real
         multi-call loops reach Python, one iteration each."""
         settings = self.settings
-        seq = calls.select(
-            "row", "trace_id", "service", "entry_row", "entry_name", "operation", "op_id", "start_ns",
-            "end_ns", "code_function", "code_filepath", "code_lineno",
-        ).sort(["entry_row", "start_ns", "row"])  # fmt: skip
+        seq = calls.select("pos", "row", "entry_row", "op_id", "start_ns", "end_ns").sort(
+            ["entry_row", "start_ns", "row"]
+        )
         ops = seq["op_id"].to_numpy()
         group = seq["entry_row"].to_numpy()
         starts_ns = seq["start_ns"].to_numpy()
         ends_ns = seq["end_ns"].to_numpy()
         n = seq.height
         covered = np.zeros(n, dtype=bool)
-        rows: list[dict[str, Any]] = []
+        found: list[tuple[int, int, int, int]] = []
         for k in range(settings.min_pattern_calls, settings.max_pattern_calls + 1):
             if n <= k:
                 break
@@ -204,9 +209,44 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
                 if covered[start:stop].any():
                     continue
                 covered[start:stop] = True
-                rows.append(_pattern_occurrence(seq, int(start), stop, k, repeats, starts_ns, ends_ns))
-        occurrences = pl.DataFrame(rows, schema=_OCCURRENCE_SCHEMA)
-        return occurrences, seq.filter(pl.Series(covered))["row"]
+                found.append((int(start), stop, k, repeats))
+        covered_rows = seq.filter(pl.Series(covered))["row"]
+        if not found:
+            return pl.DataFrame(schema=_OCCURRENCE_SCHEMA), covered_rows
+        wanted_ops = np.unique(
+            np.concatenate([ops[max(start - 1, 0) : start + k] for start, _, k, _ in found])
+        )
+        operations = (
+            spans.select("op_id", "operation")
+            .filter(pl.col("op_id").is_in(pl.Series(wanted_ops, dtype=pl.UInt32).implode()))
+            .unique("op_id")
+        )
+        text = dict(zip(operations["op_id"].to_list(), operations["operation"].to_list(), strict=True))
+        positions = seq["pos"].to_numpy()
+        occurrences = [
+            _pattern_occurrence(ops, group, text, start, stop, k, repeats, starts_ns, ends_ns)
+            for start, stop, k, repeats in found
+        ]
+        firsts = pl.Series([positions[start] for start, _, _, _ in found], dtype=pl.UInt32)
+        first = _texts(
+            spans,
+            firsts,
+            "trace_id",
+            "service",
+            "entry_name",
+            "code_function",
+            "code_filepath",
+            "code_lineno",
+        )
+        frame = pl.DataFrame(occurrences, schema=_PATTERN_SCHEMA, orient="row").hstack(first)
+        columns = [pl.col(c) for c in _OCCURRENCE_SCHEMA if c != "parent_operation"]
+        columns.insert(2, pl.col("entry_name").alias("parent_operation"))
+        return frame.select(columns), covered_rows
+
+
+def _texts(spans: pl.DataFrame, positions: pl.Series, *columns: str) -> pl.DataFrame:
+    """Columns of the spans at ``positions`` (of the few reported groups), categoricals as text."""
+    return spans.select(pl.col(columns).gather(positions)).cast({pl.Categorical: pl.String})
 
 
 def _distinct_periods(ops: np.ndarray, starts: np.ndarray, k: int) -> np.ndarray:
@@ -219,34 +259,20 @@ def _distinct_periods(ops: np.ndarray, starts: np.ndarray, k: int) -> np.ndarray
 
 
 def _pattern_occurrence(
-    seq: pl.DataFrame, start: int, stop: int, k: int, repeats: int, starts_ns: Any, ends_ns: Any
-) -> dict[str, Any]:
-    first = seq.row(start, named=True)
-    pattern = seq["operation"][start : start + k].to_list()
+    ops: Any, group: Any, text: dict[int, str], start: int, stop: int, k: int, repeats: int,
+    starts_ns: Any, ends_ns: Any,
+) -> tuple[Any, ...]:  # fmt: skip
+    pattern = [text[int(op)] for op in ops[start : start + k]]
     rotations = [tuple(pattern[i:] + pattern[:i]) for i in range(k)]
     canonical = list(min(rotations))  # the fingerprint must not depend on where the loop was entered
     before = start - 1
     source = ""
-    if before >= 0 and seq["entry_row"][before] == first["entry_row"]:
-        source = str(seq["operation"][before])
+    if before >= 0 and group[before] == group[start]:
+        source = text[int(ops[before])]
     begin, end = starts_ns[start:stop], ends_ns[start:stop]
     covered_until = np.concatenate(([begin[0]], np.maximum.accumulate(end)[:-1]))
     union = int(np.sum(np.clip(end - np.maximum(begin, covered_until), 0, None)))
-    return {
-        "trace_id": first["trace_id"],
-        "service": first["service"],
-        "parent_operation": first["entry_name"],
-        "signature": " -> ".join(canonical),
-        "pattern": pattern,
-        "canonical": canonical,
-        "call_type": "pattern",
-        "repeats": repeats,
-        "union_ns": union,
-        "source_operation": source,
-        "code_function": first["code_function"],
-        "code_filepath": first["code_filepath"],
-        "code_lineno": first["code_lineno"],
-    }
+    return (" -> ".join(canonical), pattern, canonical, "pattern", repeats, union, source)
 
 
 def _findings(occurrences: pl.DataFrame, totals: pl.DataFrame, window_s: float) -> list[Finding]:
