@@ -80,7 +80,7 @@ def commit_in_engine(store: Store, table: str, batch: list[EngineRows]) -> list[
             flat = [False] * len(batch)
         if any(flat):
             try:
-                store.command(sql.insert_sql(store.table(table), path))
+                store.command(sql.insert_sql(store.table(table), path, all_flat=all(flat)))
             except Exception as exc:
                 logger.warning("engine insert into %s failed, decoding in Python: %s", table, exc)
                 flat = [False] * len(batch)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tsdev.ingest.decode.traces import SPAN_KINDS, STATUS_CODES
@@ -22,6 +23,8 @@ from tsdev.ingest.engine.sql import (
 )
 
 MESSAGE = "ExportTraceServiceRequest"
+# The file is parsed by one thread; flattening and writing the parts can use the other cores.
+_INSERT_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 _EVENT = f"Tuple(time_unix_nano UInt64, name String, attributes {KEY_VALUES})"
 _LINK = f"Tuple(trace_id String, span_id String, trace_state String, attributes {KEY_VALUES})"
@@ -98,8 +101,9 @@ def check_sql(path: Path) -> str:
     return f"SELECT {FLAT} FROM {source(path, STRUCTURE)} SETTINGS {settings(MESSAGE)}, max_threads = 1"
 
 
-def insert_sql(table: str, path: Path) -> str:
-    """Flatten the storable requests in ``path`` into ``table`` (a qualified name).
+def insert_sql(table: str, path: Path, *, all_flat: bool) -> str:
+    """Flatten the storable requests in ``path`` into ``table`` (a qualified name). With
+    ``all_flat`` (the check found every request storable) the check is not repeated per request.
 
     Resource and scope fields are computed once per resource and scope, before the spans are
     unrolled, so a request's thousand spans share one evaluation of its resource attributes."""
@@ -118,10 +122,10 @@ FROM (
                if(resource_attributes['service.name'] = '', 'unknown_service',
                   resource_attributes['service.name']) AS service_name,
                rs.scope_spans AS scope_spans
-        FROM (SELECT resource_spans FROM {source(path, STRUCTURE)} WHERE {FLAT})
+        FROM (SELECT resource_spans FROM {source(path, STRUCTURE)}{"" if all_flat else f" WHERE {FLAT}"})
         ARRAY JOIN resource_spans AS rs
     )
     ARRAY JOIN scope_spans AS ss
 )
 ARRAY JOIN spans AS sp
-SETTINGS {settings(MESSAGE)}"""
+SETTINGS {settings(MESSAGE)}, max_insert_threads = {_INSERT_THREADS}"""
