@@ -1,9 +1,11 @@
 """Traces: one whole trace by id, and trace search returning per-trace summaries.
 
-A trace lookup first reads the trace's time bounds from ``otel_traces_trace_id_ts`` (ordered by trace
-id, so one granule), then reads spans only inside those bounds, where the partition key and the trace
-id bloom filter leave a handful of granules. Search finds matching trace ids newest first, then
-summarizes just those traces the same way.
+Both start from ``tsdev_trace_summary``, one aggregated row per trace that a materialized view keeps as
+spans arrive (schema migration 8), ordered by trace id. A trace lookup reads there the first and last
+start time of the trace and its services, then reads spans only inside those bounds and services,
+where the partition key, the primary key (service, then time) and the trace-id bloom filter leave a
+handful of granules. Search finds matching trace ids newest first, then takes their summaries from
+that table as they are, instead of aggregating every span of every trace found.
 """
 
 # ruff: noqa: S608  # SQL is assembled from fixed fragments; every caller value is a bound {pN:Type}
@@ -26,7 +28,7 @@ from tsdev.core.query.cursor import Cursor
 from tsdev.core.query.errors import InvalidParameterError
 from tsdev.core.query.timeparse import TimeRange
 from tsdev.core.store import Store
-from tsdev.core.store.tables import TRACE_ID_TS, TRACES
+from tsdev.core.store.tables import TRACE_SUMMARY, TRACES
 
 StatusFilter = Literal["error", "ok"]
 
@@ -138,15 +140,34 @@ def _span(row: tuple[Any, ...]) -> Span:
     )  # fmt: skip
 
 
-def _bounds(store: Store, ids: str) -> tuple[str, str]:
-    """SQL for the lower and upper time bound of the traces in ``ids``, from the lookup table.
+@dataclass(frozen=True)
+class _Located:
+    """Where the spans of some traces are: between two start times, in a few services."""
 
-    The table keeps whole seconds, so the upper bound is widened by one second."""
-    lookup = store.table(TRACE_ID_TS)
-    return (
-        f"(SELECT min(Start) FROM {lookup} WHERE TraceId IN {ids})",
-        f"(SELECT max(End) + 1 FROM {lookup} WHERE TraceId IN {ids})",
-    )
+    first_ns: int
+    last_ns: int
+    services: list[str]
+
+    def where(self, params: Params) -> str:
+        """Bounds as literal values, so that the partition key, the min-max index and the primary key
+        (service first, then time) narrow the read before the trace-id bloom filter."""
+        return (
+            f"Timestamp >= {params.nanos(self.first_ns)} AND Timestamp <= {params.nanos(self.last_ns)}"
+            f" AND ServiceName IN {params.strings(self.services)}"
+        )
+
+
+def _locate(store: Store, trace_ids: list[str], limits: QueryLimits) -> _Located | None:
+    """Bounds and services of ``trace_ids`` from the trace summary (one small granule per id, as it
+    is ordered by trace id); ``None`` when none of them is stored."""
+    params = Params()
+    sql = f"""
+        SELECT toUnixTimestamp64Nano(min(Start)), toUnixTimestamp64Nano(max(LastStart)),
+               groupUniqArrayArray(Services), count()
+        FROM {store.table(TRACE_SUMMARY)}
+        WHERE TraceId IN {params.strings(trace_ids)}"""
+    first, last, services, found = run(store, sql, params, limits)[0]
+    return _Located(int(first), int(last), sorted(services)) if found else None
 
 
 def get_trace(store: Store, trace_id: str, limits: QueryLimits = DEFAULT_LIMITS) -> Trace | None:
@@ -160,13 +181,14 @@ def get_traces(store: Store, trace_ids: list[str], limits: QueryLimits = DEFAULT
     wanted = list(dict.fromkeys(normalize_trace_id(trace_id) for trace_id in trace_ids))
     if not wanted:
         return []
+    located = _locate(store, wanted, limits)
+    if located is None:
+        return []
     params = Params()
-    ids = params.strings(wanted)
-    low, high = _bounds(store, ids)
     sql = f"""
         SELECT {_SPAN_COLUMNS}
         FROM {store.table(TRACES)}
-        WHERE TraceId IN {ids} AND Timestamp >= {low} AND Timestamp <= {high}
+        WHERE TraceId IN {params.strings(wanted)} AND {located.where(params)}
         ORDER BY TraceId, Timestamp, SpanId
         LIMIT {params.int64(limits.max_trace_spans + 1)} BY TraceId"""
     spans: dict[str, list[Span]] = {}
@@ -255,22 +277,17 @@ def summarize_traces(
     if not trace_ids:
         return {}
     params = Params()
-    ids = params.strings(trace_ids)
-    low, high = _bounds(store, ids)
     sql = f"""
         SELECT
             TraceId,
-            toUnixTimestamp64Nano(min(Timestamp)) AS start_ns,
-            max(toUnixTimestamp64Nano(Timestamp) + Duration) - start_ns,
-            count(),
-            countIf(StatusCode = 'Error'),
-            arraySort(groupUniqArray(ServiceName)),
-            if(countIf(ParentSpanId = '') > 0, argMinIf(ServiceName, Timestamp, ParentSpanId = ''),
-               argMin(ServiceName, Timestamp)),
-            if(countIf(ParentSpanId = '') > 0, argMinIf(SpanName, Timestamp, ParentSpanId = ''),
-               argMin(SpanName, Timestamp))
-        FROM {store.table(TRACES)}
-        WHERE TraceId IN {ids} AND Timestamp >= {low} AND Timestamp <= {high}
+            toUnixTimestamp64Nano(min(Start)) AS start_ns,
+            max(EndNs) - start_ns,
+            sum(SpanCount),
+            sum(ErrorCount),
+            arraySort(groupUniqArrayArray(Services)),
+            argMinMerge(Root)
+        FROM {store.table(TRACE_SUMMARY)}
+        WHERE TraceId IN {params.strings(trace_ids)}
         GROUP BY TraceId"""
     rows = run(store, sql, params, limits)
     return {
@@ -281,8 +298,8 @@ def summarize_traces(
             span_count=int(row[3]),
             error_count=int(row[4]),
             services=list(row[5]),
-            root_service=row[6],
-            root_operation=row[7],
+            root_service=row[6][0],
+            root_operation=row[6][1],
         )
         for row in rows
     }

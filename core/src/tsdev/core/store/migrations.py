@@ -31,6 +31,7 @@ from tsdev.core.store.ddl_forecasts import (
     SEASONALITY_DDL,
 )
 from tsdev.core.store.ddl_scaling import SCALING_DECISIONS, SCALING_DECISIONS_DDL
+from tsdev.core.store.tables import TRACE_SUMMARY
 
 Signal = Literal["traces", "logs", "metrics"]
 Statement = str | tuple[str, ...]
@@ -440,6 +441,66 @@ MIGRATIONS += (
         tables=(
             *_service_kind_red("tsdev_service_kind_red_1m", "Minute", "Minute", 1024),
             *_service_kind_red("tsdev_service_kind_red_1h", "Hour", "toStartOfHour(Minute, 'UTC')", 8192),
+        ),
+    ),
+)
+
+# What trace search shows of each trace and what a lookup by id needs to narrow its read, per trace
+# id: a handful of granules answer for any trace, where computing the same from spans reads every
+# granule holding one of its spans. ``Root`` picks the earliest root span, or the earliest span when
+# no root is stored. Ordered by trace id like the exporter's lookup table, with small granules because
+# it is only ever read by id.
+_TRACE_SUMMARY = """
+CREATE TABLE IF NOT EXISTS {db}.tsdev_trace_summary (
+    TraceId String CODEC(ZSTD(1)),
+    Start SimpleAggregateFunction(min, DateTime64(9)) CODEC(ZSTD(1)),
+    LastStart SimpleAggregateFunction(max, DateTime64(9)) CODEC(ZSTD(1)),
+    EndNs SimpleAggregateFunction(max, Int64) CODEC(ZSTD(1)),
+    SpanCount SimpleAggregateFunction(sum, UInt64),
+    ErrorCount SimpleAggregateFunction(sum, UInt64),
+    Services SimpleAggregateFunction(groupUniqArrayArray, Array(String)) CODEC(ZSTD(1)),
+    Root AggregateFunction(argMin, Tuple(String, String), Tuple(UInt8, DateTime64(9)))
+) ENGINE = AggregatingMergeTree
+PARTITION BY toStartOfWeek(Start)
+ORDER BY TraceId
+{ttl}
+SETTINGS index_granularity = 1024, ttl_only_drop_parts = 1
+"""
+
+_TRACE_SUMMARY_SELECT = """
+SELECT
+    TraceId,
+    min(Timestamp) AS Start,
+    max(Timestamp) AS LastStart,
+    max(toUnixTimestamp64Nano(Timestamp) + Duration) AS EndNs,
+    count() AS SpanCount,
+    countIf(StatusCode = 'Error') AS ErrorCount,
+    groupUniqArray(ServiceName) AS Services,
+    argMinState(
+        (CAST(ServiceName, 'String'), CAST(SpanName, 'String')), (ParentSpanId != '', Timestamp)
+    ) AS Root
+FROM {db}.otel_traces
+WHERE TraceId != ''
+"""
+
+MIGRATIONS += (
+    Migration(
+        version=8,
+        description="Per-trace summary: time bounds, span and error counts, services and root span",
+        tables=(
+            TableDDL(TRACE_SUMMARY, _TRACE_SUMMARY, "traces", "toDateTime(Start)"),
+            TableDDL(
+                "tsdev_trace_summary_backfill",
+                "INSERT INTO {db}.tsdev_trace_summary"  # noqa: S608
+                + _TRACE_SUMMARY_SELECT
+                + "AND (SELECT count() FROM {db}.tsdev_trace_summary) = 0 GROUP BY TraceId",
+                creates=False,
+            ),
+            TableDDL(
+                "tsdev_trace_summary_mv",
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.tsdev_trace_summary_mv"
+                " TO {db}.tsdev_trace_summary AS" + _TRACE_SUMMARY_SELECT + "GROUP BY TraceId",
+            ),
         ),
     ),
 )

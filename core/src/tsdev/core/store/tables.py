@@ -10,5 +10,6 @@ METRICS_HISTOGRAM = "otel_metrics_histogram"
 METRICS_EXP_HISTOGRAM = "otel_metrics_exp_histogram"
 METRICS_SUMMARY = "otel_metrics_summary"
 SCHEMA_VERSION = "tsdev_schema_version"
+TRACE_SUMMARY = "tsdev_trace_summary"
 
 METRIC_TABLES = (METRICS_GAUGE, METRICS_SUM, METRICS_HISTOGRAM, METRICS_EXP_HISTOGRAM, METRICS_SUMMARY)
