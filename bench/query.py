@@ -26,13 +26,16 @@ from typing import Any
 import httpx
 import uvicorn
 
+from tests.support.red import services_from_minutes
 from tsdev.core.query import TimeRange
 from tsdev.core.query import logs as log_queries
 from tsdev.core.query import services as service_queries
 from tsdev.core.query import traces as trace_queries
+from tsdev.core.query.services import ServiceStats
 from tsdev.core.settings import Settings
 from tsdev.core.store import Store
 from tsdev.core.store.client import Retention
+from tsdev.core.store.tables import TRACE_SUMMARY
 from tsdev.server.api import create_api
 from tsdev.server.runtime import Runtime
 
@@ -89,7 +92,8 @@ FROM numbers({first}, {count})
 
 
 def load(store: Store, spans: int, logs: int) -> None:
-    """Fill the store; the materialized views (trace-id lookup, RED per minute) fill on insert."""
+    """Fill the store; the materialized views (trace-id lookup, trace summary, RED aggregates) fill
+    on insert."""
     now = time.time_ns()
     traces = max(spans // SPANS_PER_TRACE, 1)
     start_ns = now - DAY_NS
@@ -109,7 +113,10 @@ def load(store: Store, spans: int, logs: int) -> None:
         ))  # fmt: skip
         print(f"  logs  {first + CHUNK:>11,}  {time.perf_counter() - began:.1f}s", flush=True)
     began = time.perf_counter()
-    for table in ("otel_traces", "otel_logs", "otel_traces_trace_id_ts", service_queries.SERVICE_RED_1M):
+    for table in (
+        "otel_traces", "otel_logs", "otel_traces_trace_id_ts", TRACE_SUMMARY, service_queries.SERVICE_RED_1M,
+        service_queries.SERVICE_KIND_RED_1M, service_queries.SERVICE_KIND_RED_1H,
+    ):  # fmt: skip
         store.command(f"OPTIMIZE TABLE {store.table(table)} FINAL")
     print(f"  merged parts in {time.perf_counter() - began:.1f}s", flush=True)
 
@@ -185,6 +192,33 @@ def explain(store: Store, title: str, call: Callable[[Any], object], keep: tuple
         for (line,) in store.query_rows("EXPLAIN indexes = 1 " + sql, params):
             if any(word in line for word in keep):
                 print("   ", line)
+
+
+def compare_services(store: Store, time_range: TimeRange) -> None:
+    """The services table against the same figures merged from the per-minute, per-operation table,
+    twice (t-digest merges depend on their order, so two runs of one query differ slightly too)."""
+    minute = [services_from_minutes(store, time_range) for _ in range(2)]
+    rollup = service_queries.list_services(store, time_range)
+
+    def spread(a: list[ServiceStats], b: list[ServiceStats]) -> float:
+        return max(
+            abs(x - y) / y
+            for sa, sb in zip(a, b, strict=True)
+            for x, y in (
+                (sa.red.p50_ns, sb.red.p50_ns),
+                (sa.red.p95_ns, sb.red.p95_ns),
+                (sa.red.p99_ns, sb.red.p99_ns),
+            )
+        )
+
+    counts = [(s.name, s.red.requests, s.red.errors) for s in rollup]
+    same = counts == [(s.name, s.red.requests, s.red.errors) for s in minute[0]]
+    print(
+        "\n-- services table vs the per-minute table over the last 24 h:"
+        f" requests and errors {'equal' if same else 'DIFFERENT'};"
+        f" quantiles differ by at most {spread(rollup, minute[0]):.4%}"
+        f" (two runs on the per-minute table: {spread(minute[1], minute[0]):.4%})"
+    )
 
 
 def main() -> None:
@@ -270,14 +304,13 @@ def main() -> None:
         lambda s: log_queries.search_logs(s, log_queries.LogQuery(day, text=rare[0])),
         ("ReadFromMergeTree", "PrimaryKey", "Condition", "Granules", "Skip", "Name:"),
     )
-    print("\n-- EXPLAIN indexes = 1: the trace-id lookup subquery")
-    for (line,) in store.query_rows(
-        "EXPLAIN indexes = 1 SELECT min(Start), max(End)"
-        f" FROM {lookup} WHERE TraceId IN {{ids:Array(String)}}",
-        {"ids": [trace_ids[0]]},
-    ):
-        if any(word in line for word in ("ReadFromMergeTree", "PrimaryKey", "Keys", "Condition", "Granules")):
-            print("   ", line)
+    explain(
+        store,
+        "services table (hourly rows, then minute rows at the edges)",
+        lambda s: service_queries.list_services(s, TimeRange.last(DAY_NS)),
+        ("ReadFromMergeTree", "PrimaryKey", "Condition", "Granules"),
+    )
+    compare_services(store, TimeRange.last(DAY_NS))
     store.close()
 
 

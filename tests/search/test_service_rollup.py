@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.support.red import services_from_minutes
 from tsdev.core.query import TimeRange
 from tsdev.core.query import services as queries
-from tsdev.core.query._sql import Params, run
-from tsdev.core.query.services import ServiceStats, minute_span, split_by_hour
+from tsdev.core.query.services import minute_span, split_by_hour
 from tsdev.core.store import MIGRATIONS, Store
 from tsdev.core.store.client import Retention
 
@@ -33,19 +33,6 @@ SELECT
     if(number % 17 = 0, 'Error', 'Unset')
 FROM numbers(600)
 """
-
-
-def _minute_table_figures(store: Store, time_range: TimeRange) -> list[ServiceStats]:
-    """The services table as it was computed before the rollups: from the per-minute table alone."""
-    params = Params()
-    sql = f"""
-        SELECT ServiceName, sumIf(Requests, SpanKind = 'Server'), sumIf(Errors, SpanKind = 'Server'),
-               quantilesTDigestMergeIf(0.5, 0.95, 0.99)(DurationQuantiles, SpanKind = 'Server')
-        FROM {store.table(queries.SERVICE_RED_1M)}
-        WHERE {queries._minutes(time_range, params)}
-        GROUP BY ServiceName
-        ORDER BY ServiceName"""
-    return [ServiceStats(n, queries._red(r, e, q)) for n, r, e, q in run(store, sql, params)]
 
 
 def _at(hours: float, extra_ns: int = 0) -> int:
@@ -73,7 +60,7 @@ def spans(fresh_store: Store) -> Store:
 @pytest.mark.parametrize("bounds", RANGES.values(), ids=RANGES.keys())
 def test_rollups_give_the_minute_tables_figures(spans: Store, bounds: tuple[int, int]) -> None:
     time_range = TimeRange(*bounds)
-    expected = _minute_table_figures(spans, time_range)
+    expected = services_from_minutes(spans, time_range)
     assert queries.list_services(spans, time_range) == expected
 
 
@@ -108,7 +95,7 @@ def test_migration_rolls_up_the_minutes_stored_before_it(bare_store: Store) -> N
     bare_store.command(SPANS.format(table=bare_store.table("otel_traces"), start=DAY_START))
     bare_store.migrate(retention)
     time_range = TimeRange(*RANGES["partial hours at both ends, across midnight"])
-    assert queries.list_services(bare_store, time_range) == _minute_table_figures(bare_store, time_range)
+    assert queries.list_services(bare_store, time_range) == services_from_minutes(bare_store, time_range)
 
 
 def test_minute_span_covers_the_minutes_of_the_first_and_last_second() -> None:
