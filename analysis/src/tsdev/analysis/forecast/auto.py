@@ -12,9 +12,10 @@ The blend that is kept is fitted on the whole window: a single week was too shor
 apart, so a lucky week decided. Its intervals and reported scores are cross-fitted: the window is
 split in two halves, each half is forecast by the blend fitted on the other, and the errors of
 these forecasts (made by the fitting procedure on origins it had not seen) become the conformal
-intervals. Fitting and calibrating on the same origins made the intervals too narrow (a blend fitted
-to some data looks better on it than it will be). Under two days of history the choice is not
-attempted: a cold-start forecast with wide intervals is returned and flagged.
+intervals, scaled to each hour of the day's typical error (``ConformalTable.by_hour``). Fitting
+and calibrating on the same origins made the intervals too narrow (a blend fitted to some data looks
+better on it than it will be). Under two days of history the choice is not attempted: a cold-start
+forecast with wide intervals is returned and flagged.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from tsdev.analysis.forecast.intervals import (
     DEFAULT_QUANTILES,
     ConformalTable,
     conformal_quantiles,
+    hours_of,
     residual_matrix,
     validate_quantiles,
 )
@@ -202,11 +204,17 @@ class AutoForecaster(Forecaster):
         for name in forecasts:
             self.scores_[name] = _mase_at(actuals, forecasts[name], self.bands, series, scale)
         self.scores_[self.name] = _mase_at(actuals, crossed, self.bands, series, scale)
-        self.conformal_ = ConformalTable(residual_matrix(actuals, crossed, self.floor_), self.floor_)
+        # Position in ``future`` of each backtest forecast's target, hence the hour of the day it is for.
+        target = np.arange(origins)[:, None] * stride + np.arange(self.horizon_)[None, :]
+        hours = hours_of(series.start + split * series.step, series.step, int(target.max()) + 1)[target]
+        residuals = residual_matrix(actuals, crossed, self.floor_)
+        self.conformal_ = ConformalTable.by_hour(residuals, hours, self.floor_)
         # How intervals drawn from one stretch of history covered the next: the cross-fitted
         # residuals of the earlier half, applied to the later half.
-        first = ConformalTable(residual_matrix(actuals[earlier], crossed[earlier], self.floor_), self.floor_)
-        self.coverage_ = _coverage(first, actuals[later], crossed[later], (*self.quantiles, 0.05, 0.95))
+        first = ConformalTable.by_hour(residuals[earlier], hours[earlier], self.floor_)
+        self.coverage_ = _coverage(
+            first, actuals[later], crossed[later], hours[later], (*self.quantiles, 0.05, 0.95)
+        )
         used = {m for block in self.blocks_ for m in block.members}
         self.members_ = {name: members[name] for name in used}
         for model in self.members_.values():
@@ -319,7 +327,11 @@ def _halves(origins: int) -> tuple[slice, slice]:
 
 
 def _coverage(
-    table: ConformalTable, actuals: FloatArray, forecasts: FloatArray, quantiles: Sequence[float]
+    table: ConformalTable,
+    actuals: FloatArray,
+    forecasts: FloatArray,
+    hours: npt.NDArray[np.int64],
+    quantiles: Sequence[float],
 ) -> dict[str, float]:
     """Share of observed actuals inside each central interval the quantiles define."""
     qs = validate_quantiles(quantiles)
@@ -330,7 +342,7 @@ def _coverage(
     for low, high in central_intervals(qs):
         inside = np.zeros_like(actuals, dtype=bool)
         for i in range(actuals.shape[0]):
-            bounds = conformal_quantiles(forecasts[i], table, (low, high))
+            bounds = conformal_quantiles(forecasts[i], table, (low, high), hours[i])
             inside[i] = (actuals[i] >= bounds[:, 0]) & (actuals[i] <= bounds[:, 1])
         out[interval_label(low)] = float(inside[observed].mean())
     return out

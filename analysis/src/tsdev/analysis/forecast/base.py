@@ -42,6 +42,7 @@ from tsdev.analysis.forecast.intervals import (
     ConformalTable,
     conformal_quantiles,
     gaussian_quantiles,
+    hours_of,
     quantile_column,
     residual_matrix,
     validate_quantiles,
@@ -132,7 +133,8 @@ class Forecaster(ABC):
 
     def _quantiles(self, mean: FloatArray, qs: Sequence[float]) -> FloatArray:
         if self.conformal_ is not None:
-            out = conformal_quantiles(mean, self.conformal_, qs)
+            hours = hours_of(self.next_time_, self.step_, mean.size)
+            out = conformal_quantiles(mean, self.conformal_, qs, hours)
         else:
             out = gaussian_quantiles(mean, self.sigma_, qs, UNCALIBRATED_INFLATION)
         return np.maximum(out, 0.0) if self.nonnegative_ else out

@@ -16,8 +16,14 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 
 import numpy as np
+import numpy.typing as npt
 
 from tsdev.analysis.forecast._series import FloatArray
+
+HOURS_PER_DAY = 24
+NS_PER_HOUR = 3_600_000_000_000
+MIN_HOUR_SCALE = 1e-3
+"""Smallest relative spread of an hour, so an hour whose residuals were all zero keeps a sliver."""
 
 DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9, 0.95)
 """The quantiles a forecast carries unless asked otherwise: a median, an 80% band and a 95% bound."""
@@ -49,7 +55,31 @@ class ConformalTable:
 
     residuals: FloatArray
     floor: float
+    hour_scale: FloatArray | None = None
+    """Typical size of the residuals at each hour of the day (UTC) relative to all hours, when the
+    table was built ``by_hour``; ``residuals`` are then divided by it."""
     _cache: dict[tuple[tuple[float, ...], int], FloatArray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def by_hour(cls, residuals: FloatArray, hours: npt.NDArray[np.int64], floor: float) -> ConformalTable:
+        """A table whose intervals widen and narrow with the hour of the day of the forecast time.
+
+        Errors differ by hour beyond what the forecast level explains (the morning ramp is harder to
+        time than the night), so one set of quantiles per lead is too wide at some hours and too narrow
+        at others. Dividing each residual by its hour's mean absolute residual and multiplying back at
+        prediction time (locally weighted conformal prediction) keeps coverage close to nominal at
+        every hour. ``hours`` gives the hour of the forecast time of each residual.
+        """
+        size = np.abs(residuals)
+        finite = np.isfinite(size)
+        overall = float(size[finite].mean()) if finite.any() else 0.0
+        scale = np.ones(HOURS_PER_DAY)
+        if overall > 0:
+            for hour in range(HOURS_PER_DAY):
+                here = finite & (hours == hour)
+                if here.any():
+                    scale[hour] = max(float(size[here].mean()) / overall, MIN_HOUR_SCALE)
+        return cls(residuals / scale[hours], floor, scale)
 
     def offsets(self, quantiles: Sequence[float], h: int) -> FloatArray:
         """Scaled quantile offsets, shape ``(h, len(quantiles))``.
@@ -76,9 +106,19 @@ class ConformalTable:
         return out
 
 
-def conformal_quantiles(mean: FloatArray, table: ConformalTable, quantiles: Sequence[float]) -> FloatArray:
-    """Quantile forecasts, shape ``(len(mean), len(quantiles))``, ordered along each row."""
+def conformal_quantiles(
+    mean: FloatArray,
+    table: ConformalTable,
+    quantiles: Sequence[float],
+    hours: npt.NDArray[np.int64] | None = None,
+) -> FloatArray:
+    """Quantile forecasts, shape ``(len(mean), len(quantiles))``, ordered along each row.
+
+    ``hours`` (of each forecast time) applies a table's ``hour_scale``; without it, none is applied.
+    """
     offsets = table.offsets(quantiles, mean.size)
+    if table.hour_scale is not None and hours is not None:
+        offsets = offsets * table.hour_scale[hours][:, None]
     out = mean[:, None] + offsets * scale_of(mean, table.floor)[:, None]
     return np.sort(out, axis=1)
 
@@ -93,6 +133,13 @@ def gaussian_quantiles(
     """
     z = np.array([NormalDist().inv_cdf(q) for q in quantiles])
     return np.sort(mean[:, None] + inflation * sigma * z[None, :], axis=1)
+
+
+def hours_of(start: np.datetime64, step: np.timedelta64, count: int) -> npt.NDArray[np.int64]:
+    """Hour of the day (UTC) of ``count`` points ``step`` apart from ``start``."""
+    first = start.astype("datetime64[ns]").astype(np.int64)
+    ns = first + np.arange(count, dtype=np.int64) * step.astype("timedelta64[ns]").astype(np.int64)
+    return np.asarray((ns // NS_PER_HOUR) % HOURS_PER_DAY, dtype=np.int64)
 
 
 def residual_matrix(actual: FloatArray, forecast: FloatArray, floor: float) -> FloatArray:
