@@ -193,9 +193,14 @@ def _call_columns(frame: pl.DataFrame) -> pl.DataFrame:
 
     They depend on a few text columns only, whose combinations repeat (a million spans hold a few
     hundred), so they are derived once per distinct combination, where the regular expressions and
-    string functions run on plain strings, and joined back to the spans on the categorical codes."""
+    string functions run on plain strings, and gathered back to the spans."""
     keys = frame.select(_CALL_KEYS)
-    combos = keys.unique()
+    # Combinations are told apart by one 64-bit hash of their codes (not of their texts, which a
+    # unique or a join over the categoricals would materialize for every span); the codes are
+    # compared at the end.
+    hashes = keys.select(pl.struct(pl.col(_CALL_KEYS).to_physical()).hash()).to_series()
+    first = hashes.is_first_distinct()
+    combos = keys.filter(first)
     texts = combos.select(pl.col(c).cast(pl.String) for c in _CALL_KEYS)
     statement = pl.col("db_statement")
     is_cache = pl.col("db_system").str.to_lowercase().is_in(CACHE_SYSTEMS)
@@ -234,9 +239,16 @@ def _call_columns(frame: pl.DataFrame) -> pl.DataFrame:
     derived = derived.with_columns(op_id=dense_rank(derived["operation"])).with_columns(
         pl.col("call_type", "operation").cast(pl.Categorical)
     )
-    return keys.join(combos.hstack(derived), on=_CALL_KEYS, how="left", maintain_order="left").select(
-        "call_type", "operation", "op_id", "statement_id", "excluded_call"
+    derived = derived.select("call_type", "operation", "op_id", "statement_id", "excluded_call")
+    index = hashes.replace_strict(
+        hashes.filter(first), pl.int_range(combos.height, dtype=pl.UInt32, eager=True)
     )
+    same = [(keys[c] == combos[c].gather(index)).all() for c in _CALL_KEYS]
+    if not all(same):  # two combinations with one hash: match the codes themselves
+        return keys.join(combos.hstack(derived), on=_CALL_KEYS, how="left", maintain_order="left").select(
+            derived.columns
+        )
+    return derived.select(pl.all().gather(index))
 
 
 def _statement_table(statements: pl.Series) -> pl.DataFrame:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from tsdev.analysis.detectors.base import Detector, examples, ms, per_hour
@@ -163,28 +164,28 @@ class CacheableDetector(Detector[CacheableSettings]):
             window = ((pl.col("start_ns") - first) // round(ttl * 1e9)).alias("window")
             hit_columns.append(_same_as_previous("key", "epoch", window).alias(f"hit_{index}"))
         shared = shared.with_columns(hit_columns)
+        # The group's earliest read (first in start order) names its statement; its first hits in
+        # start order are the examples. ``seq`` is that order, so no copy of the reads is sorted.
+        reference = settings.ttls_s.index(settings.reference_ttl_s)
+        hit = pl.col(f"hit_{reference}")
+        earliest = pl.col("seq").arg_min()
         aggregations = [
             pl.len().alias("reads"),
             pl.col("key").n_unique().alias("distinct_reads"),
             pl.col("trace_index").n_unique().alias("traces_affected"),
             pl.col("duration_ns").median().alias("latency"),
-            pl.col("operation").first(),
-            pl.col("statement_id").first(),
-            pl.col("path").first(),
-            pl.col("is_db").first(),
+            *(pl.col(c).get(earliest) for c in ("operation", "statement_id", "path", "is_db")),
+            pl.col("trace_id").filter(hit).sort_by(pl.col("seq").filter(hit)).head(20).alias("trace_ids"),
         ]
         for index in range(len(settings.ttls_s)):
-            hit = pl.col(f"hit_{index}")
             aggregations += [
-                hit.sum().alias(f"hits_{index}"),
-                pl.col("saved_ns").filter(hit).sum().alias(f"saved_{index}"),
+                pl.col(f"hit_{index}").sum().alias(f"hits_{index}"),
+                pl.col("saved_ns").filter(pl.col(f"hit_{index}")).sum().alias(f"saved_{index}"),
             ]
-        reference = settings.ttls_s.index(settings.reference_ttl_s)
         groups = (
-            shared.sort(["start_ns", "row"])
-            .with_columns(example=pl.col(f"hit_{reference}"))
-            .group_by("service", "op_id", maintain_order=True)
-            .agg(*aggregations, pl.col("trace_id").filter(pl.col("example")).head(20).alias("trace_ids"))
+            shared.with_columns(seq=_ranks(shared.select(pl.arg_sort_by("start_ns", "row")).to_series()))
+            .group_by("service", "op_id")
+            .agg(aggregations)
             .filter(
                 (pl.col("reads") >= settings.min_reads)
                 & (pl.col(f"hits_{reference}") >= settings.min_hit_rate * pl.col("reads"))
@@ -352,6 +353,13 @@ def _with_resources(groups: pl.DataFrame, reads: _Reads) -> pl.DataFrame:
         .then(pl.col("tables").fill_null(pl.lit([], dtype=pl.List(pl.String))))
         .otherwise(pl.concat_list("path"))
     )
+
+
+def _ranks(order: pl.Series) -> pl.Series:
+    """Each row's place in the order that ``order`` (an arg-sort) lists the rows in."""
+    ranks = np.empty(order.len(), dtype=np.uint32)
+    ranks[order.to_numpy()] = np.arange(order.len(), dtype=np.uint32)
+    return pl.Series(ranks)
 
 
 def _same_as_previous(*columns: str | pl.Expr) -> pl.Expr:
