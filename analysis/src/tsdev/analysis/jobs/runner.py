@@ -26,7 +26,7 @@ from tsdev.analysis.findings import Finding
 from tsdev.analysis.jobs import repository
 from tsdev.analysis.jobs.records import ACTIVE, FindingRecord, Window, observe, resolve_if_gone
 from tsdev.analysis.operations import annotate
-from tsdev.analysis.spans import SPAN_READ_SETTINGS, span_frame, span_select_sql
+from tsdev.analysis.spans import SPAN_READ_SETTINGS, SPAN_SCHEMA, span_frame, span_select_sql
 from tsdev.core.store import Store
 from tsdev.core.store.tables import TRACES
 
@@ -82,7 +82,12 @@ def read_spans(store: Store, window: Window, *, slices: int = READ_SLICES) -> pl
         span_frame(store.query_arrow(sql, _bounds(part), SPAN_READ_SETTINGS))
         for part in _read_slices(store, window, slices)
     ]
-    return pl.concat(parts, rechunk=False)
+    store.release_memory()
+    # One contiguous array per column, built column by column so the parts are freed as it goes:
+    # polars copies a whole frame whose columns are chunked differently (as they are once annotate()
+    # adds its single-array columns) before many operations, in every detector.
+    columns = [pl.concat([part.drop_in_place(name) for part in parts], rechunk=True) for name in SPAN_SCHEMA]
+    return pl.DataFrame(columns)
 
 
 def _read_slices(store: Store, window: Window, slices: int) -> list[Window]:

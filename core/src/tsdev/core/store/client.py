@@ -99,6 +99,18 @@ class Store:
         with self._lock:
             return self._client.query_arrow(sql, parameters=parameters, settings=settings)
 
+    def release_memory(self) -> None:
+        """Return memory the embedded engine has freed to the operating system.
+
+        chDB's allocator keeps what a large result needed for its next queries, in the process that
+        then goes on to work on the result (a server's memory is its own business: nothing to do)."""
+        if not self.is_embedded:
+            return
+        try:
+            self.command("SYSTEM JEMALLOC PURGE")
+        except Exception as exc:  # an engine built without jemalloc: nothing to release
+            logger.debug("the embedded engine kept its memory: %s", exc)
+
     def insert_arrow(self, table: str, data: pa.Table) -> None:
         """One column-oriented insert of ``data`` into ``table`` (unqualified name)."""
         if data.num_rows == 0:
