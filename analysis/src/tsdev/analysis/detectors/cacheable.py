@@ -254,33 +254,54 @@ class _Reads:
 
 def _reads_with_epochs(spans: pl.DataFrame) -> tuple[_Reads, dict[str, int]]:
     """Reads with their key and write epoch; and the writes seen per resource."""
-    calls = spans.select(
-        "row", "trace_index", "trace_id", "service", "parent_name", "operation", "op_id", "statement_id",
-        "db_statement", "db_parameters", "http_method", "http_url", "call_type", "excluded_call",
-        "start_ns", "duration_ns",
-    ).filter(pl.col("call_type").is_in(["db", "http"]))  # fmt: skip
-    texts = _statement_texts(calls)
-    urls = calls.filter(pl.col("call_type") == "http").select("http_url").unique()
-    urls = urls.with_columns(path=pl.col("http_url").cast(pl.String).str.replace(r"[?#].*$", ""))
-    calls = calls.join(texts.drop("tables"), on="statement_id", how="left").join(
-        urls, on="http_url", how="left"
+    # Statements and URLs are classified once per distinct text; the calls then take one lazy pass
+    # (filter, two small joins, classification, filter) that materializes only reads and writes.
+    texts = _statement_texts(
+        spans.lazy()
+        .filter(pl.col("call_type") == "db")
+        .select("statement_id", "db_statement")
+        .unique("statement_id")
+        .collect()
     )
-    verb = pl.col("verb").fill_null("")
-    is_db = (pl.col("call_type") == "db") & (pl.col("db_statement") != "") & ~pl.col("excluded_call")
-    is_http = pl.col("call_type") == "http"
-    method = pl.col("http_method")
+    urls = spans.lazy().filter(pl.col("call_type") == "http").select("http_url").unique().collect()
+    urls = urls.with_columns(
+        path=pl.col("http_url").cast(pl.String).str.replace(r"[?#].*$", "").cast(pl.Categorical)
+    )
     methods = texts_where(
-        calls["http_method"], lambda m: m.str.to_uppercase().is_in(["GET", *_WRITE_METHODS])
+        spans["http_method"], lambda m: m.str.to_uppercase().is_in(["GET", *_WRITE_METHODS])
     )
     get_methods = methods.filter(methods.str.to_uppercase() == "GET").implode()
     write_methods = methods.filter(methods.str.to_uppercase() != "GET").implode()
+    verb = pl.col("verb")
+    statements = texts.select(
+        "statement_id",
+        "spaced_id",
+        "placeholders",
+        reading=verb.is_in(["SELECT", "WITH"]) & pl.col("plain_select"),
+        writing=verb.is_in(_WRITE_VERBS),
+    )
+    is_db = (pl.col("call_type") == "db") & (pl.col("db_statement") != "") & ~pl.col("excluded_call")
+    is_http = pl.col("call_type") == "http"
+    method = pl.col("http_method")
     known = ~pl.col("placeholders").fill_null(value=False) | (pl.col("db_parameters") != "")
-    is_read = (
-        is_db & verb.is_in(["SELECT", "WITH"]) & pl.col("plain_select").fill_null(value=False) & known
-    ) | (is_http & method.is_in(get_methods))
-    is_write = (is_db & verb.is_in(_WRITE_VERBS)) | (is_http & method.is_in(write_methods))
-    calls = calls.with_columns(is_db=is_db, is_read=is_read, path=pl.col("path").fill_null(""))
-    calls = calls.filter(is_read | is_write)
+    is_read = (is_db & pl.col("reading").fill_null(value=False) & known) | (
+        is_http & method.is_in(get_methods)
+    )
+    is_write = (is_db & pl.col("writing").fill_null(value=False)) | (is_http & method.is_in(write_methods))
+    calls = (
+        spans.lazy()
+        .filter(pl.col("call_type").is_in(["db", "http"]))
+        .select(
+            "row", "trace_index", "trace_id", "service", "parent_name", "operation", "op_id", "statement_id",
+            "db_statement", "db_parameters", "http_method", "http_url", "call_type", "excluded_call",
+            "start_ns", "duration_ns",
+        )
+        .join(statements.lazy(), on="statement_id", how="left")
+        .join(urls.lazy(), on="http_url", how="left")
+        .with_columns(is_db=is_db, is_read=is_read, path=pl.col("path").fill_null(""))
+        .filter(is_read | is_write)
+        .collect()
+    )  # fmt: skip
     writes = (
         _resources(calls.filter(~pl.col("is_read")), texts)
         .sort("start_ns", "row")
@@ -313,14 +334,10 @@ def _reads_with_epochs(spans: pl.DataFrame) -> tuple[_Reads, dict[str, int]]:
     return _Reads(reads, texts.select("statement_id", "tables")), seen
 
 
-def _statement_texts(calls: pl.DataFrame) -> pl.DataFrame:
-    """Properties of each distinct statement, computed once per text: traffic repeats the same ones."""
+def _statement_texts(texts: pl.DataFrame) -> pl.DataFrame:
+    """Properties of each distinct statement (``statement_id``, ``db_statement``), computed once per
+    text: traffic repeats the same ones."""
     statement = pl.col("db_statement").cast(pl.String)
-    texts = (
-        calls.filter(pl.col("call_type") == "db")
-        .select("statement_id", "db_statement")
-        .unique("statement_id")
-    )
     return texts.select(
         "statement_id",
         verb=sql_verb_expr(statement),
@@ -342,7 +359,9 @@ def _resources(calls: pl.DataFrame, texts: pl.DataFrame) -> pl.DataFrame:
         .explode("resource")
         .drop_nulls("resource")
     )
-    paths = calls.filter(~pl.col("is_db")).select("row", "start_ns", pl.col("path").alias("resource"))
+    paths = calls.filter(~pl.col("is_db")).select(
+        "row", "start_ns", pl.col("path").cast(pl.String).alias("resource")
+    )
     return pl.concat([tables, paths])
 
 
@@ -351,7 +370,7 @@ def _with_resources(groups: pl.DataFrame, reads: _Reads) -> pl.DataFrame:
     return groups.join(reads.tables, on="statement_id", how="left").with_columns(
         resources=pl.when(pl.col("is_db"))
         .then(pl.col("tables").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-        .otherwise(pl.concat_list("path"))
+        .otherwise(pl.concat_list(pl.col("path").cast(pl.String)))
     )
 
 

@@ -19,6 +19,7 @@ from itertools import pairwise
 from typing import Any, Final
 
 import polars as pl
+import pyarrow as pa
 
 from tsdev.analysis.detectors import DETECTORS
 from tsdev.analysis.detectors.base import Detector
@@ -87,6 +88,9 @@ def read_spans(store: Store, window: Window, *, slices: int = READ_SLICES) -> pl
     # polars copies a whole frame whose columns are chunked differently (as they are once annotate()
     # adds its single-array columns) before many operations, in every detector.
     columns = [pl.concat([part.drop_in_place(name) for part in parts], rechunk=True) for name in SPAN_SCHEMA]
+    # Arrow's allocator keeps the buffers the conversion freed for later Arrow work, which the
+    # detectors do not do: hand them back before they run.
+    pa.default_memory_pool().release_unused()
     return pl.DataFrame(columns)
 
 
