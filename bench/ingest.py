@@ -38,8 +38,7 @@ from bench.otlp_payloads import log_request, trace_request
 from tests.support.ports import free_port
 from tsdev.core.store import Store
 from tsdev.core.store.client import Retention
-from tsdev.ingest.decode import TableRows
-from tsdev.ingest.engine import EngineRows, commit_in_engine
+from tsdev.ingest.engine import commit_in_engine
 from tsdev.ingest.signals import LOGS, TRACES
 
 TSDEV = str(Path(sys.executable).parent / "tsdev")
@@ -215,8 +214,7 @@ def decode_floor(bodies: list[bytes]) -> float:
 
 
 def _python_tables(body: bytes) -> list[pa.Table]:
-    decoded = TRACES.decode(body, json_body=False)
-    return [rows.to_arrow() for rows in decoded.rows if isinstance(rows, TableRows)]
+    return [rows.to_arrow() for rows in TRACES.decode(body, json_body=False).rows]
 
 
 def decoder_rate(bodies: list[bytes]) -> float:
@@ -245,10 +243,12 @@ def engine_rate(bodies: list[bytes], requests_per_insert: int) -> float:
     with _scratch_store() as store:
         started = time.perf_counter()
         for n in range(0, len(bodies), requests_per_insert):
-            batch = [TRACES.decode_for_engine(body).rows[0] for body in bodies[n : n + requests_per_insert]]
-            left = commit_in_engine(
-                store, "otel_traces", [rows for rows in batch if isinstance(rows, EngineRows)]
-            )
+            batch = [
+                rows
+                for body in bodies[n : n + requests_per_insert]
+                for rows in TRACES.decode_for_engine(body).engine_rows
+            ]
+            left = commit_in_engine(store, "otel_traces", batch)
             if left:
                 raise RuntimeError("the bench's requests should all take the engine path")
         elapsed = time.perf_counter() - started

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 
 from tsdev.ingest.decode import Decoded
-from tsdev.ingest.engine import EngineRows
 from tsdev.ingest.signals import Signal
 from tsdev.ingest.telemetry import IngestMetrics
 from tsdev.ingest.writer import BatchWriter, QueueFull
@@ -86,7 +85,7 @@ class IngestPipeline:
                 decoded = decode(body, json_body=json_body)
             del body
             try:
-                await self.writer.write(decoded.rows)
+                await self.writer.write([*decoded.rows, *decoded.engine_rows])
             except QueueFull as exc:
                 raise Overloaded(str(exc)) from None
             except Exception as exc:
@@ -113,7 +112,7 @@ def _engine_decoder(signal: Signal) -> Callable[..., Decoded]:
 
 def _as_stored(decoded: Decoded) -> Decoded:
     """What a request stored: the Python decoder's account when the engine passed it on."""
-    for rows in decoded.rows:
-        if isinstance(rows, EngineRows) and rows.decoded is not None:
+    for rows in decoded.engine_rows:
+        if rows.decoded is not None:
             return rows.decoded
     return decoded

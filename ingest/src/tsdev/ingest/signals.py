@@ -56,7 +56,7 @@ class Signal:
         :mod:`tsdev.ingest.engine`)."""
         count = self.count_items(self.parse(body, json_body=False))
         rows = EngineRows(self.table, body, count, lambda kept: self.decode(kept, json_body=False))
-        return Decoded(rows=[rows], accepted=count)
+        return Decoded(rows=[], accepted=count, engine_rows=[rows])
 
     def response(self, decoded: Decoded) -> Message:
         response = self.response_type()

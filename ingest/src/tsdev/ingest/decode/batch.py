@@ -49,10 +49,12 @@ class TableRows:
 class Decoded:
     """What one OTLP request turned into: rows per table and the items refused."""
 
-    rows: list[TableRows] | list[EngineRows]
+    rows: list[TableRows]
     accepted: int
     rejected: int = 0
     errors: list[str] = field(default_factory=list)
+    engine_rows: list[EngineRows] = field(default_factory=list)
+    """Request bodies left for the store's engine to flatten (see :mod:`tsdev.ingest.engine`)."""
 
     @property
     def error_message(self) -> str:

@@ -5,9 +5,10 @@ by one. On the embedded store, ClickHouse can read the same bytes with its Proto
 unroll them with ``ARRAY JOIN`` at a fraction of that. A protobuf request is still parsed in Python
 first (that rejects malformed bodies and invalid UTF-8 with a 400, and counts the items), but its
 rows are left to the engine. The engine stores only requests it renders exactly as the Python
-decoder does (see :data:`tsdev.ingest.engine.traces.FLAT`); the others, and every request of a
-batch the engine fails on, are decoded in Python and inserted the usual way, so a request is
-never lost or stored twice by this path.
+decoder does (see ``Flattening.flat``); the others, and every request of a batch the engine fails
+on, are decoded in Python and inserted the usual way, so no request is lost. (If the store fails
+part way through an engine insert, after one of its threads wrote a part, that part's rows are
+inserted again by the Python path: the same at-least-once outcome as a spool replay cut short.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from pathlib import Path
 
 from tsdev.core.store import Store, tables
 from tsdev.ingest.decode import Decoded, TableRows
-from tsdev.ingest.engine import traces
+from tsdev.ingest.engine.logs import LOGS
+from tsdev.ingest.engine.sql import Flattening
+from tsdev.ingest.engine.traces import TRACES
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +42,11 @@ class EngineRows:
 
     def decode_in_python(self) -> list[TableRows]:
         self.decoded = self.python_decode(self.body)
-        return [rows for rows in self.decoded.rows if isinstance(rows, TableRows)]
+        return self.decoded.rows
 
 
-ENGINE_TABLES = {tables.TRACES: traces}
-"""Tables the engine path can fill, with the module holding their SQL."""
+ENGINE_TABLES: dict[str, Flattening] = {tables.TRACES: TRACES, tables.LOGS: LOGS}
+"""Tables the engine path can fill, with how they are filled."""
 
 
 def _varint(value: int) -> bytes:
@@ -68,11 +71,11 @@ def _write_requests(bodies: list[bytes]) -> Path:
 def commit_in_engine(store: Store, table: str, batch: list[EngineRows]) -> list[TableRows]:
     """Store what the engine can of ``batch``; return the Python-decoded rows of the rest, which
     the caller inserts (or spools) like any other rows."""
-    sql = ENGINE_TABLES[table]
+    flattening = ENGINE_TABLES[table]
     path = _write_requests([rows.body for rows in batch])
     try:
         try:
-            flat = [bool(row[0]) for row in store.query_rows(sql.check_sql(path))]
+            flat = [bool(row[0]) for row in store.query_rows(flattening.check_sql(path))]
         except Exception as exc:
             logger.warning("engine could not read %s requests, decoding them in Python: %s", len(batch), exc)
             flat = []
@@ -80,7 +83,7 @@ def commit_in_engine(store: Store, table: str, batch: list[EngineRows]) -> list[
             flat = [False] * len(batch)
         if any(flat):
             try:
-                store.command(sql.insert_sql(store.table(table), path, all_flat=all(flat)))
+                store.command(flattening.insert_sql(store.table(table), path, all_flat=all(flat)))
             except Exception as exc:
                 logger.warning("engine insert into %s failed, decoding in Python: %s", table, exc)
                 flat = [False] * len(batch)

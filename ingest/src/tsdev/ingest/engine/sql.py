@@ -6,8 +6,12 @@ Each expression here has a twin in :mod:`tsdev.ingest.decode.anyvalue` or
 compare every column.
 """
 
+# ruff: noqa: S608  # SQL is assembled from fixed fragments; the only values are tsdev's own file paths
+
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 SCHEMA_FILE = Path(__file__).with_name("otlp_subset.proto")
@@ -98,3 +102,66 @@ def enum_name(names: tuple[str, ...], number: str) -> str:
     """The name of an OTLP enum value, the first name for values out of range."""
     listed = ", ".join(quoted(name) for name in names)
     return f"[{listed}][if({number} BETWEEN 0 AND {len(names) - 1}, {number} + 1, 1)]"
+
+
+# The file is parsed by one thread; flattening and writing the parts can use the other cores.
+_INSERT_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class Flattening:
+    """How one OTLP export request unrolls into the rows of one table: resources, then scopes,
+    then items (spans or log records), each level a repeated field of the one above.
+
+    Expressions refer to the current resource as ``res``, scope as ``sc`` and item as ``it``.
+    Resource and scope columns are computed once per resource and scope, before the items are
+    unrolled, so a request's thousand items share one evaluation of its resource attributes."""
+
+    message: str
+    structure: str
+    resources: str
+    scopes: str
+    items: str
+    flat: str
+    """True for a request the engine stores exactly as the Python decoder would."""
+    resource_columns: dict[str, str]
+    scope_columns: dict[str, str]
+    columns: dict[str, str]
+    """Every column of the table, in the Python decoder's order, with its expression."""
+
+    def check_sql(self, path: Path) -> str:
+        """One row per request in ``path``, in file order: whether the engine can store it."""
+        return (
+            f"SELECT {self.flat} FROM {source(path, self.structure)}"
+            f" SETTINGS {settings(self.message)}, max_threads = 1"
+        )
+
+    def insert_sql(self, table: str, path: Path, *, all_flat: bool) -> str:
+        """Flatten the storable requests in ``path`` into ``table`` (a qualified name). With
+        ``all_flat`` (the check passed every request) the check is not repeated."""
+        names = ", ".join(f"`{name}`" for name in self.columns)
+        values = ",\n    ".join(self.columns.values())
+        resource = "".join(f"{value} AS {alias}, " for alias, value in self.resource_columns.items())
+        scope = "".join(f"{value} AS {alias}, " for alias, value in self.scope_columns.items())
+        carried = "".join(f"{alias}, " for alias in self.resource_columns)
+        where = "" if all_flat else f" WHERE {self.flat}"
+        return f"""
+INSERT INTO {table} ({names})
+SELECT
+    {values}
+FROM (
+    SELECT {carried}{scope}sc.{self.items} AS items
+    FROM (
+        SELECT {resource}res.{self.scopes} AS scopes
+        FROM (SELECT {self.resources} FROM {source(path, self.structure)}{where})
+        ARRAY JOIN {self.resources} AS res
+    )
+    ARRAY JOIN scopes AS sc
+)
+ARRAY JOIN items AS it
+SETTINGS {settings(self.message)}, max_insert_threads = {_INSERT_THREADS}"""
+
+
+def service_name(attributes: str) -> str:
+    """The resource's service name as the Python decoder finds it (keys are distinct here)."""
+    return f"if({attributes}['service.name'] = '', 'unknown_service', {attributes}['service.name'])"

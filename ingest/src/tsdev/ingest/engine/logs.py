@@ -1,0 +1,86 @@
+"""``ExportLogsServiceRequest`` bodies flattened into ``otel_logs`` by ClickHouse itself."""
+
+from __future__ import annotations
+
+from tsdev.ingest.engine.sql import (
+    KEY_VALUES,
+    ZERO_SPAN_ID,
+    ZERO_TRACE_ID,
+    Flattening,
+    attribute_map,
+    attributes_flat,
+    hex_id,
+    service_name,
+    timestamp,
+    value_text,
+)
+
+_ANY_VALUE = KEY_VALUES.removeprefix("Array(Tuple(key String, value ").removesuffix("))")
+_RECORD = (
+    "Tuple(time_unix_nano UInt64, observed_time_unix_nano UInt64, severity_number Int32,"
+    f" severity_text String, body {_ANY_VALUE}, attributes {KEY_VALUES}, flags UInt32,"
+    " trace_id String, span_id String, event_name String)"
+)
+_STRUCTURE = (
+    f"resource_logs Array(Tuple(resource Tuple(attributes {KEY_VALUES}), schema_url String,"
+    f" scope_logs Array(Tuple(scope Tuple(name String, version String, attributes {KEY_VALUES}),"
+    f" schema_url String, log_records Array({_RECORD})))))"
+)
+_RECORD_FLAT = " AND ".join(
+    [
+        "length(it.trace_id) IN (0, 16)",
+        "length(it.span_id) IN (0, 8)",
+        "it.body.value NOT IN ('array_value', 'kvlist_value')",
+        attributes_flat("it.attributes"),
+    ]
+)
+
+
+def _optional_id(value: str, zero: str) -> str:
+    return f"if({value} = {zero}, '', {hex_id(value)})"
+
+
+LOGS = Flattening(
+    message="ExportLogsServiceRequest",
+    structure=_STRUCTURE,
+    resources="resource_logs",
+    scopes="scope_logs",
+    items="log_records",
+    # Ids of a valid length, bodies and attributes without arrays, key-value lists or repeated
+    # keys; other requests take the Python path, which also says what it refuses.
+    flat=(
+        f"arrayAll(res -> {attributes_flat('res.resource.attributes')}"
+        f" AND arrayAll(sc -> {attributes_flat('sc.scope.attributes')}"
+        f" AND arrayAll(it -> {_RECORD_FLAT}, sc.log_records), res.scope_logs), resource_logs)"
+    ),
+    resource_columns={
+        "resource_attributes": attribute_map("res.resource.attributes"),
+        "service": service_name("resource_attributes"),
+        "resource_schema_url": "res.schema_url",
+    },
+    scope_columns={
+        "scope_schema_url": "sc.schema_url",
+        "scope_name": "sc.scope.name",
+        "scope_version": "sc.scope.version",
+        "scope_attributes": attribute_map("sc.scope.attributes"),
+    },
+    columns={
+        # A record without its own time is placed at the time the SDK observed it.
+        "Timestamp": timestamp("if(it.time_unix_nano = 0, it.observed_time_unix_nano, it.time_unix_nano)"),
+        "TraceId": _optional_id("it.trace_id", ZERO_TRACE_ID),
+        "SpanId": _optional_id("it.span_id", ZERO_SPAN_ID),
+        "TraceFlags": "bitAnd(it.flags, 255)",
+        "SeverityText": "it.severity_text",
+        "SeverityNumber": "least(greatest(it.severity_number, 0), 255)",
+        "ServiceName": "service",
+        "Body": value_text("it.body"),
+        "ResourceSchemaUrl": "resource_schema_url",
+        "ResourceAttributes": "resource_attributes",
+        "ScopeSchemaUrl": "scope_schema_url",
+        "ScopeName": "scope_name",
+        "ScopeVersion": "scope_version",
+        "ScopeAttributes": "scope_attributes",
+        "LogAttributes": attribute_map("it.attributes"),
+        "EventName": "it.event_name",
+    },
+)
