@@ -109,7 +109,9 @@ class NPlusOneDetector(Detector[NPlusOneSettings]):
         if calls.is_empty():
             return []
         patterns, covered = self._patterns(calls, spans)
-        singles = self._singles(calls.filter(~pl.col("row").is_in(covered.implode())), spans)
+        if not covered.is_empty():  # replaced, not kept beside: a filter copies every call
+            calls = calls.filter(~pl.col("row").is_in(covered.implode()))
+        singles = self._singles(calls, spans)
         occurrences = pl.concat([singles, patterns]).filter(
             pl.col("union_ns") >= round(self.settings.min_total_ms * 1e6)
         )
