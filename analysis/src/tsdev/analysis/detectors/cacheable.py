@@ -73,8 +73,12 @@ class CacheableDetector(Detector[CacheableSettings]):
         saved = (pl.col("duration_ns") - lookup_ns).clip(lower_bound=0)
         # Within one trace, row order is start order, so (key, epoch, row) puts each trace's reads of
         # one key together and earliest first: a read repeats one when its neighbour has that group.
-        same_group = _same_as_previous("key", "epoch", "trace_index")
-        frame = found.frame.sort(["key", "epoch", "row"]).with_columns(duplicate=same_group, saved_ns=saved)
+        # ``first`` is each read's place in that order, for the per-request groups' first read.
+        order = _order(found.frame, "key", "epoch", "row")
+        duplicate = _in_order(
+            found.frame, order, _same_as_previous("key", "epoch", "trace_index").alias("duplicate")
+        )
+        frame = found.frame.with_columns(duplicate, saved_ns=saved, first=_ranks(order))
         reads = _Reads(frame, found.tables)
         findings = self._per_request(reads, writes_seen, window_s)
         findings += self._cross_request(reads, writes_seen, window_s)
@@ -92,10 +96,10 @@ class CacheableDetector(Detector[CacheableSettings]):
                 pl.len().alias("reads"),
                 pl.col("key").n_unique().alias("distinct_reads"),
                 pl.col("duration_ns").median().alias("latency"),
-                pl.col("operation").first(),
-                pl.col("statement_id").first(),
-                pl.col("path").first(),
-                pl.col("is_db").first(),
+                *(
+                    pl.col(c).get(pl.col("first").arg_min())
+                    for c in ("operation", "statement_id", "path", "is_db")
+                ),
                 pl.col("trace_id").first(),
             )
             .filter(pl.col("duplicates") > 0)
@@ -157,13 +161,15 @@ class CacheableDetector(Detector[CacheableSettings]):
     def _cross_request(self, reads: _Reads, writes: dict[str, int], window_s: float) -> list[Finding]:
         settings = self.settings
         # Per-request duplicates are the memoization finding's; a shared cache is judged without them.
-        shared = reads.frame.filter(~pl.col("duplicate")).sort(["key", "epoch", "start_ns", "row"])
+        shared = reads.frame.filter(~pl.col("duplicate"))
         first = pl.when(~_same_as_previous("key", "epoch")).then(pl.col("start_ns")).forward_fill()
         hit_columns = []
         for index, ttl in enumerate(settings.ttls_s):
             window = ((pl.col("start_ns") - first) // round(ttl * 1e9)).alias("window")
             hit_columns.append(_same_as_previous("key", "epoch", window).alias(f"hit_{index}"))
-        shared = shared.with_columns(hit_columns)
+        shared = shared.with_columns(
+            _in_order(shared, _order(shared, "key", "epoch", "start_ns", "row"), *hit_columns)
+        )
         # The group's earliest read (first in start order) names its statement; its first hits in
         # start order are the examples. ``seq`` is that order, so no copy of the reads is sorted.
         reference = settings.ttls_s.index(settings.reference_ttl_s)
@@ -372,6 +378,19 @@ def _with_resources(groups: pl.DataFrame, reads: _Reads) -> pl.DataFrame:
         .then(pl.col("tables").fill_null(pl.lit([], dtype=pl.List(pl.String))))
         .otherwise(pl.concat_list(pl.col("path").cast(pl.String)))
     )
+
+
+def _order(frame: pl.DataFrame, *columns: str) -> pl.Series:
+    """The positions of the rows of ``frame`` sorted by ``columns``."""
+    return frame.select(pl.arg_sort_by(columns)).to_series()
+
+
+def _in_order(frame: pl.DataFrame, order: pl.Series, *exprs: pl.Expr) -> pl.DataFrame:
+    """``exprs`` evaluated over the rows in ``order``, returned in the frame's own order: only the
+    columns the expressions read are put in that order, not a copy of the whole frame."""
+    names = sorted({name for expr in exprs for name in expr.meta.root_names()})
+    values = frame.select(names)[order].select(exprs)
+    return values[_ranks(order)]
 
 
 def _ranks(order: pl.Series) -> pl.Series:
