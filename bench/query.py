@@ -17,6 +17,7 @@ import argparse
 import random
 import shutil
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from typing import Any
 
 import httpx
 import uvicorn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.red import services_from_minutes
 from tsdev.core.query import TimeRange
@@ -195,8 +198,9 @@ def explain(store: Store, title: str, call: Callable[[Any], object], keep: tuple
 
 
 def compare_services(store: Store, time_range: TimeRange) -> None:
-    """The services table against the same figures merged from the per-minute, per-operation table,
-    twice (t-digest merges depend on their order, so two runs of one query differ slightly too)."""
+    """The services table against the same figures merged from the per-minute, per-operation table
+    (run twice, to show that those are stable and the difference comes from merging t-digest states
+    in another grouping)."""
     minute = [services_from_minutes(store, time_range) for _ in range(2)]
     rollup = service_queries.list_services(store, time_range)
 
