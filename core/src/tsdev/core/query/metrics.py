@@ -6,7 +6,8 @@ aggregate functions come from fixed tables here; the metric name, attribute keys
 parameters, never spliced into the text.
 
 Cumulative points are handled per series (one series is a service, resource and attribute set):
-``rate`` sums the increases within each step (resets are treated as restarts from zero) and
+``rate`` sums the increases between consecutive points of each series in the step of the later point
+(resets are treated as restarts from zero; a series' first point in the range adds nothing) and
 histogram quantiles use the last cumulative distribution in each step, summed across series.
 """
 
@@ -166,6 +167,25 @@ def metric_series(store: Store, query: SeriesQuery, limits: QueryLimits = DEFAUL
     return _to_series(query.group_by, ((labels_, bucket, float(value)) for bucket, labels_, value in rows))
 
 
+# Each point with the one before it in its series, over the whole range, so that the increase
+# between two points is counted in the step of the later one even when they fall in different steps.
+_WITH_PREVIOUS = """
+    SELECT Bucket, Labels, AggregationTemporality, Value, StartTimeUnix,
+           lagInFrame(Value) OVER series AS PreviousValue,
+           lagInFrame(StartTimeUnix) OVER series AS PreviousStart,
+           row_number() OVER series AS Position
+    FROM ({source})
+    WINDOW series AS (PARTITION BY SeriesKey ORDER BY TimeUnix ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)"""
+# Delta points are increases already. A cumulative point adds its difference from the previous one;
+# a lower value or a new start time is a reset, after which the value itself is the increase. The
+# first point of a series in the range has nothing to be compared with and adds nothing.
+_INCREASE = """
+    multiIf(AggregationTemporality = 1, Value,
+            Position = 1, 0,
+            Value < PreviousValue OR StartTimeUnix != PreviousStart, Value,
+            Value - PreviousValue)"""
+
+
 def _aggregate_sql(kind: MetricType, aggregation: str, source: str, step_ns: int) -> str:
     if kind in ("gauge", "sum") and aggregation in _VALUE_AGGREGATES:
         function = _VALUE_AGGREGATES[aggregation]
@@ -173,15 +193,11 @@ def _aggregate_sql(kind: MetricType, aggregation: str, source: str, step_ns: int
             SELECT Bucket, Labels, {function}(Value) FROM ({source})
             GROUP BY Bucket, Labels ORDER BY Labels, Bucket"""
     if aggregation == "rate":
-        increase = (
-            "if(any(AggregationTemporality) = 1, sum(Value),"
-            " deltaSumTimestamp(Value, toUnixTimestamp64Nano(TimeUnix)))"
-        )
         seconds = step_ns / NS_PER_SECOND
+        points = _WITH_PREVIOUS.format(source=source)
         return f"""
             SELECT Bucket, Labels, sum(Increase) / {seconds!r}
-            FROM (SELECT Bucket, Labels, SeriesKey, {increase} AS Increase FROM ({source})
-                  GROUP BY Bucket, Labels, SeriesKey)
+            FROM (SELECT Bucket, Labels, {_INCREASE} AS Increase FROM ({points}))
             GROUP BY Bucket, Labels ORDER BY Labels, Bucket"""
     # histogram-like tables: average and count from Sum and Count, per series first
     per_series = """
