@@ -10,7 +10,7 @@ much, instead of the API hoping it will finish.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,17 +69,11 @@ class Params:
 
 
 def run(
-    store: Store,
-    sql: str,
-    params: Params,
-    limits: QueryLimits = DEFAULT_LIMITS,
-    settings: Mapping[str, int] | None = None,
+    store: Store, sql: str, params: Params, limits: QueryLimits = DEFAULT_LIMITS
 ) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` under ``limits`` and any further engine ``settings`` (fixed names and numbers
-    from the calling module); limit violations become :class:`QueryLimitExceededError`."""
-    extra = "".join(f", {name} = {int(value)}" for name, value in (settings or {}).items())
+    """Rows of ``sql`` under ``limits``; limit violations become :class:`QueryLimitExceededError`."""
     try:
-        return store.query_rows(sql + limits.settings_clause() + extra, params.values)
+        return store.query_rows(sql + limits.settings_clause(), params.values)
     except Exception as exc:
         text = str(exc)
         if any(code in text for code in _TIMEOUT_CODES):

@@ -157,11 +157,6 @@ class _Located:
         )
 
 
-# The spans of a trace lie in a handful of granules far apart, fewer rows than the engine splits
-# between threads by default, so one thread would decode them all while the other cores idle.
-_SPREAD_READ = {"merge_tree_min_rows_for_concurrent_read": 1, "merge_tree_min_bytes_for_concurrent_read": 1}
-
-
 def _locate(store: Store, trace_ids: list[str], limits: QueryLimits) -> _Located | None:
     """Bounds and services of ``trace_ids`` from the trace summary (one small granule per id, as it
     is ordered by trace id); ``None`` when none of them is stored."""
@@ -197,7 +192,7 @@ def get_traces(store: Store, trace_ids: list[str], limits: QueryLimits = DEFAULT
         ORDER BY TraceId, Timestamp, SpanId
         LIMIT {params.int64(limits.max_trace_spans + 1)} BY TraceId"""
     spans: dict[str, list[Span]] = {}
-    for row in run(store, sql, params, limits, _SPREAD_READ):
+    for row in run(store, sql, params, limits):
         spans.setdefault(row[0], []).append(_span(row))
     return [
         Trace(trace_id, found[: limits.max_trace_spans], len(found) > limits.max_trace_spans)
