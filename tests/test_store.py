@@ -23,6 +23,8 @@ def test_migrate_twice_is_idempotent_and_updates_ttl(fresh_store: Store) -> None
         )
     )
     assert "toIntervalDay(3)" in engines["otel_traces"]
+    for derived in ("tsdev_trace_summary", "tsdev_service_kind_red_1m", "tsdev_service_kind_red_1h"):
+        assert "toIntervalDay(3)" in engines[derived]  # kept as long as the spans they come from
     assert "TTL" not in engines["otel_logs"]
     assert "toIntervalDay(30)" in engines["otel_metrics_sum"]
     versions = fresh_store.query_rows(
