@@ -93,6 +93,17 @@ def test_old_convention_names_and_bound_parameters_are_read(fresh_store: Store) 
     )
 
 
+def test_parameters_recorded_by_the_dbapi_instrumentation_are_read(fresh_store: Store) -> None:
+    spans = _sample().with_columns(
+        db_parameters=pl.when(pl.col("db_parameters") != "").then(pl.lit("(42,)")).otherwise(pl.lit(""))
+    )
+    fresh_store.insert_arrow(
+        "otel_traces", otel_arrow(spans, names={**OLD_NAMES, "db_parameters": "db.statement.parameters"})
+    )
+    query = _read(fresh_store, spans).filter(pl.col("db_system") != "").row(0, named=True)
+    assert query["db_parameters"] == "(42,)"
+
+
 def test_new_names_win_over_old_ones_and_the_window_is_half_open(fresh_store: Store) -> None:
     trace = _recent_trace()
     trace.span("q", kind="Client", db_system="x")

@@ -33,7 +33,8 @@ status_message       Categorical   status description
 db_system            Categorical   ``db.system.name``, else ``db.system``
 db_statement         Categorical   ``db.query.text``, else ``db.statement``
 db_parameters        Categorical   ``db.query.parameter.<key>`` attributes as ``key=value``
-                                   joined by ``&`` in key order (bound values, when recorded)
+                                   joined by ``&`` in key order, else ``db.statement.parameters``
+                                   (bound values, when recorded)
 http_method          Categorical   ``http.request.method``, else ``http.method``
 http_url             Categorical   ``url.full``, else ``http.url``
 http_route           Categorical   ``http.route``
@@ -105,9 +106,12 @@ def _text(expression: str) -> str:
     return f"toLowCardinality({expression})"
 
 
-_PARAMETERS: Final = """arrayStringConcat(arrayMap(k -> concat(substring(k, 20), '=', SpanAttributes[k]),
+# Bound values: the semantic conventions' ``db.query.parameter.<key>``, else the text that the
+# Python DB-API instrumentation records with ``capture_parameters`` (``db.statement.parameters``).
+_PARAMETERS: Final = """ifNull(nullIf(arrayStringConcat(
+        arrayMap(k -> concat(substring(k, 20), '=', SpanAttributes[k]),
         arraySort(arrayFilter(k -> startsWith(k, 'db.query.parameter.'), mapKeys(SpanAttributes)))),
-        '&')"""
+        '&'), ''), SpanAttributes['db.statement.parameters'])"""
 _DEPENDS_ON: Final = """if(mapContains(SpanAttributes, 'tsdev.workflow.depends_on'),
         SpanAttributes['tsdev.workflow.depends_on'], NULL)"""
 
