@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import tempfile
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -200,6 +201,21 @@ def test_requests_the_engine_cannot_render_take_the_python_path(
     assert odd_result is not None, reason
     assert odd_result.accepted + odd_result.rejected == 2
     assert _rows(fresh_store) == _rows(python_store)
+
+
+def test_requests_are_decoded_in_python_when_they_cannot_be_handed_to_the_engine(
+    fresh_store: Store, python_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    # Only the engine path's hand-over file fails; the driver's own temporary files still work.
+    monkeypatch.setattr(tempfile, "mkstemp", disk_full)
+    batch = _store_both_ways(fresh_store, python_store, [_request([_span(1)]), _request([_span(2)])])
+    assert all(rows.decoded is not None for rows in batch)
+    stored = _rows(fresh_store)
+    assert len(stored) == 2
+    assert stored == _rows(python_store)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

@@ -72,7 +72,11 @@ def commit_in_engine(store: Store, table: str, batch: list[EngineRows]) -> list[
     """Store what the engine can of ``batch``; return the Python-decoded rows of the rest, which
     the caller inserts (or spools) like any other rows."""
     flattening = ENGINE_TABLES[table]
-    path = _write_requests([rows.body for rows in batch])
+    try:
+        path = _write_requests([rows.body for rows in batch])
+    except OSError as exc:
+        logger.warning("cannot hand %s requests to the engine, decoding in Python: %s", len(batch), exc)
+        return [table_rows for rows in batch for table_rows in rows.decode_in_python()]
     try:
         try:
             flat = [bool(row[0]) for row in store.query_rows(flattening.check_sql(path))]
