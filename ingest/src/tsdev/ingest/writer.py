@@ -119,7 +119,12 @@ class BatchWriter:
                         await self._replay_spool()
                 continue
             batch = self._take_batch()
-            failed_tables = await asyncio.to_thread(self._commit, batch)
+            try:
+                failed_tables = await asyncio.to_thread(self._commit, batch)
+            except Exception as exc:
+                # Whatever went wrong, the batch's requests get an answer and the writer goes on.
+                logger.exception("could not commit a batch of %s requests", len(batch))
+                failed_tables = {r.table: exc for pending in batch for r in pending.rows}
             for pending in batch:
                 if pending.done.done():
                     continue
