@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from tsdev.ingest.decode.ids import SPAN_ID_BYTES, TRACE_ID_BYTES
 from tsdev.ingest.engine.sql import (
     KEY_VALUES,
-    ZERO_SPAN_ID,
-    ZERO_TRACE_ID,
     Flattening,
     attribute_map,
     attributes_flat,
-    hex_id,
+    optional_hex_id,
+    optional_id_valid,
     service_name,
     timestamp,
     value_text,
@@ -28,16 +28,12 @@ _STRUCTURE = (
 )
 _RECORD_FLAT = " AND ".join(
     [
-        "length(it.trace_id) IN (0, 16)",
-        "length(it.span_id) IN (0, 8)",
+        optional_id_valid("it.trace_id", TRACE_ID_BYTES),
+        optional_id_valid("it.span_id", SPAN_ID_BYTES),
         "it.body.value NOT IN ('array_value', 'kvlist_value')",
         attributes_flat("it.attributes"),
     ]
 )
-
-
-def _optional_id(value: str, zero: str) -> str:
-    return f"if({value} = {zero}, '', {hex_id(value)})"
 
 
 LOGS = Flattening(
@@ -67,8 +63,8 @@ LOGS = Flattening(
     columns={
         # A record without its own time is placed at the time the SDK observed it.
         "Timestamp": timestamp("if(it.time_unix_nano = 0, it.observed_time_unix_nano, it.time_unix_nano)"),
-        "TraceId": _optional_id("it.trace_id", ZERO_TRACE_ID),
-        "SpanId": _optional_id("it.span_id", ZERO_SPAN_ID),
+        "TraceId": optional_hex_id("it.trace_id", TRACE_ID_BYTES),
+        "SpanId": optional_hex_id("it.span_id", SPAN_ID_BYTES),
         "TraceFlags": "bitAnd(it.flags, 255)",
         "SeverityText": "it.severity_text",
         "SeverityNumber": "least(greatest(it.severity_number, 0), 255)",

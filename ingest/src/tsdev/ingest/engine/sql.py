@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from tsdev.ingest.decode.batch import MAX_TIMESTAMP_NS
+
 SCHEMA_FILE = Path(__file__).with_name("otlp_subset.proto")
 
 _ANY_VALUE = (
@@ -24,10 +26,6 @@ _ANY_VALUE = (
 )
 KEY_VALUES = f"Array(Tuple(key String, value {_ANY_VALUE}))"
 """A repeated ``KeyValue`` field, its ``AnyValue`` with the oneof's presence as ``value``."""
-
-MAX_TIMESTAMP_NS = 2**63 - 1
-ZERO_TRACE_ID = "unhex('00000000000000000000000000000000')"
-ZERO_SPAN_ID = "unhex('0000000000000000')"
 
 
 def quoted(text: str) -> str:
@@ -46,9 +44,14 @@ def source(path: Path, structure: str) -> str:
     return f"file({quoted(str(path))}, 'Protobuf', {quoted(structure)})"
 
 
+def clamped_ns(nanos: str) -> str:
+    """An unsigned nanosecond field cut at the largest time ``DateTime64(9)`` holds (``clamp_ns``)."""
+    return f"least({nanos}, {MAX_TIMESTAMP_NS})"
+
+
 def timestamp(nanos: str) -> str:
-    """A ``DateTime64(9)`` from an unsigned nanosecond field, cut at the largest it can hold."""
-    return f"fromUnixTimestamp64Nano(toInt64(least({nanos}, {MAX_TIMESTAMP_NS})))"
+    """A ``DateTime64(9)`` from an unsigned nanosecond field."""
+    return f"fromUnixTimestamp64Nano(toInt64({clamped_ns(nanos)}))"
 
 
 def double_text(number: str) -> str:
@@ -89,13 +92,27 @@ def attributes_flat(key_values: str) -> str:
     )
 
 
-def required_id(value: str, zero: str, size: int) -> str:
-    """True for an id the Python decoder accepts as required (right length, not all zeros)."""
-    return f"(length({value}) = {size} AND {value} != {zero})"
+def _zero_id(size: int) -> str:
+    return f"unhex('{'00' * size}')"
+
+
+def required_id(value: str, size: int) -> str:
+    """True for an id ``ids.required_id`` accepts: the right length, not all zeros."""
+    return f"(length({value}) = {size} AND {value} != {_zero_id(size)})"
+
+
+def optional_id_valid(value: str, size: int) -> str:
+    """True for an id ``ids.optional_id`` accepts: absent or the right length."""
+    return f"length({value}) IN (0, {size})"
 
 
 def hex_id(value: str) -> str:
     return f"lower(hex({value}))"
+
+
+def optional_hex_id(value: str, size: int) -> str:
+    """``ids.optional_id``'s text: empty for an absent or all-zero id."""
+    return f"if({value} = {_zero_id(size)}, '', {hex_id(value)})"
 
 
 def enum_name(names: tuple[str, ...], number: str) -> str:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from tsdev.ingest.decode.ids import SPAN_ID_BYTES, TRACE_ID_BYTES
 from tsdev.ingest.decode.traces import SPAN_KINDS, STATUS_CODES
 from tsdev.ingest.engine.sql import (
     KEY_VALUES,
-    MAX_TIMESTAMP_NS,
-    ZERO_SPAN_ID,
-    ZERO_TRACE_ID,
     Flattening,
     attribute_map,
     attributes_flat,
+    clamped_ns,
     enum_name,
     hex_id,
+    optional_hex_id,
+    optional_id_valid,
     required_id,
     service_name,
     timestamp,
@@ -32,23 +33,23 @@ _STRUCTURE = (
 )
 _LINK_FLAT = " AND ".join(
     [
-        required_id("ln.trace_id", ZERO_TRACE_ID, 16),
-        required_id("ln.span_id", ZERO_SPAN_ID, 8),
+        required_id("ln.trace_id", TRACE_ID_BYTES),
+        required_id("ln.span_id", SPAN_ID_BYTES),
         attributes_flat("ln.attributes"),
     ]
 )
 _SPAN_FLAT = " AND ".join(
     [
-        required_id("it.trace_id", ZERO_TRACE_ID, 16),
-        required_id("it.span_id", ZERO_SPAN_ID, 8),
-        "length(it.parent_span_id) IN (0, 8)",
+        required_id("it.trace_id", TRACE_ID_BYTES),
+        required_id("it.span_id", SPAN_ID_BYTES),
+        optional_id_valid("it.parent_span_id", SPAN_ID_BYTES),
         attributes_flat("it.attributes"),
         f"arrayAll(ev -> {attributes_flat('ev.attributes')}, it.events)",
         f"arrayAll(ln -> {_LINK_FLAT}, it.links)",
     ]
 )
-_START = f"least(it.start_time_unix_nano, {MAX_TIMESTAMP_NS})"
-_END = f"least(it.end_time_unix_nano, {MAX_TIMESTAMP_NS})"
+_START = clamped_ns("it.start_time_unix_nano")
+_END = clamped_ns("it.end_time_unix_nano")
 
 TRACES = Flattening(
     message="ExportTraceServiceRequest",
@@ -71,7 +72,7 @@ TRACES = Flattening(
         "Timestamp": timestamp("it.start_time_unix_nano"),
         "TraceId": hex_id("it.trace_id"),
         "SpanId": hex_id("it.span_id"),
-        "ParentSpanId": f"if(it.parent_span_id = {ZERO_SPAN_ID}, '', {hex_id('it.parent_span_id')})",
+        "ParentSpanId": optional_hex_id("it.parent_span_id", SPAN_ID_BYTES),
         "TraceState": "it.trace_state",
         "SpanName": "it.name",
         "SpanKind": enum_name(SPAN_KINDS, "it.kind"),
