@@ -59,10 +59,9 @@ Default: 100000."""
 
 TSDEV_INGEST_ENGINE_DECODE = "TSDEV_INGEST_ENGINE_DECODE"
 """On the embedded store, let ClickHouse parse and flatten OTLP/protobuf trace and log requests itself
-(about three times the end-to-end rate of decoding them in Python in `bench/ingest.py`, with the
-same stored result); requests it
-cannot render identically still take the Python decoder. Set to ``false`` to decode everything in
-Python. No effect with a ClickHouse server. Default: true."""
+(about three times the end-to-end rate of decoding them in Python in ``bench/ingest.py``, with the
+same stored result); requests it cannot render identically still take the Python decoder. Set to
+``false`` to decode everything in Python. No effect with a ClickHouse server. Default: true."""
 
 TSDEV_SPOOL_DIR = "TSDEV_SPOOL_DIR"
 """Directory of the on-disk spool that keeps batches the store could not take until it answers again.
