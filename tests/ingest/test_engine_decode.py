@@ -64,7 +64,7 @@ def _store_both_ways(
     for body in bodies:
         (rows,) = signal.decode_for_engine(body).engine_rows
         batch.append(rows)
-    for left in commit_in_engine(engine_store, signal.table, batch):
+    for left in commit_in_engine(engine_store, batch[0].table, batch):
         engine_store.insert_arrow(left.table, left.to_arrow())
     for body in bodies:
         for table_rows in signal.decode(body, json_body=False).rows:

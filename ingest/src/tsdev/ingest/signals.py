@@ -28,8 +28,9 @@ class Signal:
     response_type: type[Message]
     rejected_field: str
     decoder: Callable[[Any], Decoded]
-    table: str
-    count_items: Callable[[Any], int]
+    table: str | None = None
+    """The one table the engine path fills for this signal, when it can."""
+    count_items: Callable[[Any], int] = lambda request: 0
 
     def parse(self, body: bytes, *, json_body: bool) -> Message:
         request = self.request_type()
@@ -54,6 +55,8 @@ class Signal:
     def decode_for_engine(self, body: bytes) -> Decoded:
         """Validate and count a protobuf body, leaving its rows to the engine (see
         :mod:`tsdev.ingest.engine`)."""
+        if self.table is None:
+            raise ValueError(f"the engine path does not decode {self.name}")
         count = self.count_items(self.parse(body, json_body=False))
         rows = EngineRows(self.table, body, count, lambda kept: self.decode(kept, json_body=False))
         return Decoded(rows=[], accepted=count, engine_rows=[rows])
@@ -95,7 +98,5 @@ METRICS = Signal(
     metrics_service_pb2.ExportMetricsServiceResponse,
     "rejected_data_points",
     decode_metrics,
-    "",
-    lambda request: 0,
 )
 SIGNALS = {signal.name: signal for signal in (TRACES, LOGS, METRICS)}
