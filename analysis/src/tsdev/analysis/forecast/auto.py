@@ -16,6 +16,12 @@ intervals, scaled to each hour of the day's typical error (``ConformalTable.by_h
 and calibrating on the same origins made the intervals too narrow (a blend fitted to some data looks
 better on it than it will be). Under two days of history the choice is not attempted: a cold-start
 forecast with wide intervals is returned and flagged.
+
+After the fit, the intervals adapt online (``adaptive``): every observation passed to ``update`` is
+checked against the intervals forecast for it, and the spread above and below the point forecast
+widens after misses and narrows after over-coverage (adaptive conformal inference). The backtest
+weeks cannot foresee a change after the fit; this corrects for it within hours instead of at the
+next full fit. ``adaptive_gamma=0`` turns it off.
 """
 
 from __future__ import annotations
@@ -33,12 +39,14 @@ import polars as pl
 from scipy.optimize import nnls  # type: ignore[import-untyped]
 
 from tsdev.analysis.forecast._series import DAY, WEEK, FloatArray, RegularSeries, as_series, to_timedelta
+from tsdev.analysis.forecast.adaptive import DEFAULT_GAMMA, AdaptiveScale
 from tsdev.analysis.forecast.backtest import central_intervals, horizon_label, interval_label, mase_scale
 from tsdev.analysis.forecast.base import (
     MIN_CALIBRATION_ORIGINS,
     Forecaster,
     InsufficientHistoryError,
     ModelForecaster,
+    aligned_values,
     rolling_forecasts,
 )
 from tsdev.analysis.forecast.boosting import BoostedRegressionForecaster
@@ -110,6 +118,8 @@ class AutoForecaster(Forecaster):
         calibration_origins: int = 168,
         origin_every: timedelta = timedelta(hours=2),
         cold_start_history: timedelta = COLD_START_HISTORY,
+        adaptive_gamma: float = DEFAULT_GAMMA,
+        adaptive_level: float = 0.9,
     ) -> None:
         self.candidates = candidates
         self.bands = bands
@@ -119,6 +129,8 @@ class AutoForecaster(Forecaster):
         self.calibration_origins = calibration_origins
         self.origin_every = origin_every
         self.cold_start_history = cold_start_history
+        self.adaptive_gamma = adaptive_gamma
+        self.adaptive_level = adaptive_level
 
     @property
     def label(self) -> str:
@@ -140,6 +152,9 @@ class AutoForecaster(Forecaster):
         self.floor_ = max(0.25 * float(np.mean(np.abs(observed))), 1e-9)
         self.sigma_ = max(float(np.std(observed)), 1e-9)
         self.conformal_ = None
+        self.adaptive_: AdaptiveScale | None = None
+        self.position_ = 0
+        self._path: tuple[int, FloatArray] | None = None
         self.scores_: dict[str, dict[str, float]] = {}
         self.coverage_: dict[str, float] = {}
         self.history_span_ = series.span
@@ -153,6 +168,14 @@ class AutoForecaster(Forecaster):
             self._fit_fallback(series, events)
         else:
             self._fit_selection(series, events, origins, stride)
+        if self.conformal_ is not None and self.adaptive_gamma > 0:
+            # Only calibrated intervals adapt: the fallback's are deliberately wide.
+            self.adaptive_ = AdaptiveScale(
+                alpha=1 - self.adaptive_level,
+                gamma=self.adaptive_gamma,
+                step_hours=to_timedelta(series.step) / timedelta(hours=1),
+                horizon=self.horizon_,
+            )
         self.next_time_ = series.start + len(series) * series.step
         self.fitted_at_ = datetime.now(UTC)
         return self
@@ -243,14 +266,38 @@ class AutoForecaster(Forecaster):
         return blocks
 
     def update(self, y_new: npt.ArrayLike | RegularSeries | pl.DataFrame) -> Self:
+        """Append observations (see ``ModelForecaster.update``) and adapt the intervals to them."""
         self._check_fitted()
+        values = aligned_values(y_new, self.next_time_, self.step_)
+        if values.size == 0:
+            return self
+        if self.adaptive_ is not None:
+            if self.adaptive_.due(self.position_):
+                mean = self.predict_mean(self.horizon_)
+                bounds = self._quantiles(mean, self.adaptive_.tail_levels)
+                self.adaptive_.issue(self.position_, bounds[:, 0], bounds[:, 1])
+            self.adaptive_.observe(self.position_, values)
         for model in self.members_.values():
-            model.update(y_new)
-            self.next_time_ = model.next_time_
+            model.update(values)
+        self.next_time_ = self.next_time_ + values.size * self.step_
+        self.position_ += values.size
+        self._path = None
         return self
+
+    def _adjust_quantiles(self, mean: FloatArray, quantiles: FloatArray) -> FloatArray:
+        return quantiles if self.adaptive_ is None else self.adaptive_.apply(mean, quantiles)
 
     def predict_mean(self, h: int) -> FloatArray:
         self._check_fitted()
+        # The path from the current origin is kept until the next update: ``update`` checks the
+        # intervals of the forecast ``predict`` just made, without forecasting again.
+        if self._path is not None and self._path[0] == self.position_ and self._path[1].size >= h:
+            return self._path[1][:h].copy()
+        out = self._blend_paths(h)
+        self._path = (self.position_, out)
+        return out.copy()
+
+    def _blend_paths(self, h: int) -> FloatArray:
         paths = {name: model.predict_mean(h) for name, model in self.members_.items()}
         out = np.empty(h)
         for i, block in enumerate(self.blocks_):

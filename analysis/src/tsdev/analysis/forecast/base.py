@@ -137,7 +137,12 @@ class Forecaster(ABC):
             out = conformal_quantiles(mean, self.conformal_, qs, hours)
         else:
             out = gaussian_quantiles(mean, self.sigma_, qs, UNCALIBRATED_INFLATION)
+        out = self._adjust_quantiles(mean, out)
         return np.maximum(out, 0.0) if self.nonnegative_ else out
+
+    def _adjust_quantiles(self, mean: FloatArray, quantiles: FloatArray) -> FloatArray:
+        """Hook for online adjustments of the quantiles (see ``AutoForecaster``); none by default."""
+        return quantiles
 
     @property
     def calibrated(self) -> bool:
@@ -246,18 +251,7 @@ class ModelForecaster(Forecaster):
         treated as a gap).
         """
         self._check_fitted()
-        if isinstance(y_new, RegularSeries | pl.DataFrame):
-            series = as_series(y_new)
-            if series.step != self.step_:
-                raise ValueError("update series has a different step than the fitted one")
-            offset = int((series.start - self.next_time_) // self.step_)
-            values = series.values
-            if offset < 0:
-                values = values[-offset:]
-            elif offset > 0:
-                values = np.concatenate([np.full(offset, np.nan), values])
-        else:
-            values = np.asarray(y_new, dtype=np.float64).ravel()
+        values = aligned_values(y_new, self.next_time_, self.step_)
         if values.size == 0:
             return self
         times = self.next_time_ + np.arange(values.size) * self.step_
@@ -280,6 +274,24 @@ class ModelForecaster(Forecaster):
         mean = np.repeat(work, self.factor_)[done : done + h]
         mean = mean * self._multipliers(self.next_time_ + np.arange(h) * self.step_)
         return np.maximum(mean, 0.0) if self.nonnegative_ else mean
+
+
+def aligned_values(
+    y_new: npt.ArrayLike | RegularSeries | pl.DataFrame, next_time: np.datetime64, step: np.timedelta64
+) -> FloatArray:
+    """The values of an update, starting at ``next_time``: plain arrays are taken to start there; a
+    series or frame is placed by its timestamps (points before it dropped, a jump filled with gaps)."""
+    if not isinstance(y_new, RegularSeries | pl.DataFrame):
+        return np.asarray(y_new, dtype=np.float64).ravel()
+    series = as_series(y_new)
+    if series.step != step:
+        raise ValueError("update series has a different step than the fitted one")
+    offset = int((series.start - next_time) // step)
+    if offset < 0:
+        return series.values[-offset:]
+    if offset > 0:
+        return np.concatenate([np.full(offset, np.nan), series.values])
+    return series.values
 
 
 def forecast_frame(
