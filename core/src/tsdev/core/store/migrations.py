@@ -31,7 +31,7 @@ from tsdev.core.store.ddl_forecasts import (
     SEASONALITY_DDL,
 )
 from tsdev.core.store.ddl_scaling import SCALING_DECISIONS, SCALING_DECISIONS_DDL
-from tsdev.core.store.tables import TRACE_SUMMARY
+from tsdev.core.store.tables import SPANS_BY_TRACE_ID, TRACE_SUMMARY
 
 Signal = Literal["traces", "logs", "metrics"]
 Statement = str | tuple[str, ...]
@@ -500,6 +500,35 @@ MIGRATIONS += (
                 "tsdev_trace_summary_mv",
                 "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.tsdev_trace_summary_mv"
                 " TO {db}.tsdev_trace_summary AS" + _TRACE_SUMMARY_SELECT + "GROUP BY TraceId",
+            ),
+        ),
+    ),
+)
+
+# Spans of one trace stored together. ``otel_traces`` is ordered by service, operation and time (the
+# exporter's schema, which the Collector and Grafana rely on), so the spans of a trace lie in a dozen
+# or more granules, and returning them meant decompressing every column of all those granules (about
+# 75 ms of CPU per lookup on 10 million spans). A projection ordered by trace id keeps a second copy
+# of each part sorted that way, inside the same part: the engine picks it for filters on ``TraceId``,
+# merges and drops it with its part, and other writers of the table need not know it exists. It costs
+# about 60 % more span storage and insert work, which is what trace-oriented stores pay for the same
+# lookup in a second table. Parts written before the migration gain it through an asynchronous
+# mutation; until then they are read as before.
+MIGRATIONS += (
+    Migration(
+        version=9,
+        description="Spans ordered by trace id inside each part, for lookups of whole traces",
+        tables=(
+            TableDDL(
+                f"{SPANS_BY_TRACE_ID}_add",
+                f"ALTER TABLE {{db}}.otel_traces ADD PROJECTION IF NOT EXISTS {SPANS_BY_TRACE_ID}"
+                " (SELECT * ORDER BY TraceId)",
+                creates=False,
+            ),
+            TableDDL(
+                f"{SPANS_BY_TRACE_ID}_materialize",
+                f"ALTER TABLE {{db}}.otel_traces MATERIALIZE PROJECTION {SPANS_BY_TRACE_ID}",
+                creates=False,
             ),
         ),
     ),

@@ -11,5 +11,7 @@ METRICS_EXP_HISTOGRAM = "otel_metrics_exp_histogram"
 METRICS_SUMMARY = "otel_metrics_summary"
 SCHEMA_VERSION = "tsdev_schema_version"
 TRACE_SUMMARY = "tsdev_trace_summary"
+SPANS_BY_TRACE_ID = "tsdev_spans_by_trace_id"
+"""Projection of ``otel_traces`` ordered by trace id."""
 
 METRIC_TABLES = (METRICS_GAUGE, METRICS_SUM, METRICS_HISTOGRAM, METRICS_EXP_HISTOGRAM, METRICS_SUMMARY)
