@@ -73,7 +73,8 @@ def _store_both_ways(
 
 
 def _rows(store: Store, table: str = tables.TRACES) -> list[dict[str, Any]]:
-    return fetch(store, table, order_by=ORDER if table == tables.TRACES else LOG_ORDER)
+    """Every row of ``table``, sorted on all columns (records may differ only in, say, their flags)."""
+    return sorted(fetch(store, table, order_by=ORDER if table == tables.TRACES else LOG_ORDER), key=repr)
 
 
 def _kv(key: str, **value: Any) -> KeyValue:
