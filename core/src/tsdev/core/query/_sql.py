@@ -32,11 +32,13 @@ class QueryLimits:
     max_page_size: int = 1000
     max_trace_spans: int = 20_000
 
-    def settings_clause(self) -> str:
+    def settings_clause(self, extra: str = "") -> str:
+        """The ``SETTINGS`` clause of a statement; ``extra`` is a fixed text of further settings."""
         return (
             f" SETTINGS max_execution_time = {float(self.max_execution_time_s)},"
             " timeout_overflow_mode = 'throw',"
             f" max_rows_to_read = {int(self.max_rows_to_read)}, read_overflow_mode = 'throw'"
+            + (f", {extra}" if extra else "")
         )
 
 
@@ -69,11 +71,12 @@ class Params:
 
 
 def run(
-    store: Store, sql: str, params: Params, limits: QueryLimits = DEFAULT_LIMITS
+    store: Store, sql: str, params: Params, limits: QueryLimits = DEFAULT_LIMITS, settings: str = ""
 ) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` under ``limits``; limit violations become :class:`QueryLimitExceededError`."""
+    """Rows of ``sql`` under ``limits`` (and the fixed ``settings`` text, if any); limit violations
+    become :class:`QueryLimitExceededError`."""
     try:
-        return store.query_rows(sql + limits.settings_clause(), params.values)
+        return store.query_rows(sql + limits.settings_clause(settings), params.values)
     except Exception as exc:
         text = str(exc)
         if any(code in text for code in _TIMEOUT_CODES):

@@ -170,6 +170,14 @@ def _locate(store: Store, trace_ids: list[str], limits: QueryLimits) -> _Located
     return _Located(int(first), int(last), sorted(services)) if found else None
 
 
+# The spans are read from the projection ordered by trace id (migration 9), one granule per trace.
+# With a row limit set, the engine also runs the table's skip indexes first (the trace-id bloom
+# filter over every granule the time bounds keep), which the projection makes useless: measured at
+# about 6 of 17 ms per lookup on 10M spans. Parts still without the projection (while its migration
+# runs) are read by the primary key and time bounds alone.
+_BY_TRACE_ID_SETTINGS = "use_skip_indexes = 0"
+
+
 def get_trace(store: Store, trace_id: str, limits: QueryLimits = DEFAULT_LIMITS) -> Trace | None:
     """All spans of a trace in start order, or ``None`` when no span of it is stored."""
     found = get_traces(store, [trace_id], limits)
@@ -192,7 +200,7 @@ def get_traces(store: Store, trace_ids: list[str], limits: QueryLimits = DEFAULT
         ORDER BY TraceId, Timestamp, SpanId
         LIMIT {params.int64(limits.max_trace_spans + 1)} BY TraceId"""
     spans: dict[str, list[Span]] = {}
-    for row in run(store, sql, params, limits):
+    for row in run(store, sql, params, limits, _BY_TRACE_ID_SETTINGS):
         spans.setdefault(row[0], []).append(_span(row))
     return [
         Trace(trace_id, found[: limits.max_trace_spans], len(found) > limits.max_trace_spans)
