@@ -52,3 +52,16 @@ def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TSDEV_CLICKHOUSE_DATABASE")
     with pytest.raises(ValidationError, match="api_port"):
         load_settings(api_port=70000)
+
+
+def test_role_defaults_to_all_reads_any_case_and_refuses_unknown_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TSDEV_ROLE", raising=False)
+    assert load_settings().role == "all"
+    monkeypatch.setenv("TSDEV_ROLE", "Ingest")
+    assert load_settings().role == "ingest"
+    assert load_settings(role="api").role == "api"
+    monkeypatch.setenv("TSDEV_ROLE", "ingester")
+    with pytest.raises(ValidationError, match="role"):
+        load_settings()

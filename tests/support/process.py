@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,12 @@ TSDEV = str(Path(sys.executable).parent / "tsdev")
 
 
 class ServeProcess:
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    """``tsdev serve`` on free ports; ``args`` are extra flags (``--role ingest``), ``env`` extra
+    variables."""
+
+    def __init__(self, data_dir: Path, *, args: Sequence[str] = (), **env: str) -> None:
         self.data_dir = data_dir
+        self.args = list(args)
         self.otlp_port = free_port()
         self.grpc_port = free_port()
         self.api_port = free_port()
@@ -52,6 +57,7 @@ class ServeProcess:
             str(self.grpc_port),
             "--api-port",
             str(self.api_port),
+            *self.args,
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)

@@ -17,6 +17,7 @@ from tsdev.ingest.pipeline import IngestPipeline
 from tsdev.ingest.spool import Spool
 from tsdev.ingest.telemetry import IngestMetrics
 from tsdev.ingest.writer import BatchWriter
+from tsdev.server.roles import Parts, check_role, parts_of
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +34,10 @@ class Runtime:
     scheduler: IntervalScheduler | None = field(default=None, repr=False)
     forecast_refitter: ForecastRefitter = field(init=False, repr=False)
     forecast_scheduler: IntervalScheduler | None = field(default=None, repr=False)
+    parts: Parts = field(init=False)
 
     def __post_init__(self) -> None:
+        self.parts = parts_of(self.settings)
         # One refitter for the forecast job and the API's on-demand fits, so both share kept models.
         self.forecast_refitter = ForecastRefitter(self.store, RefitSettings.from_settings(self.settings))
         self.writer = BatchWriter(
@@ -42,7 +45,7 @@ class Runtime:
             self.metrics,
             max_rows=self.settings.batch_max_rows,
             max_queued_rows=self.settings.max_queued_rows,
-            spool=Spool(self.settings.effective_spool_dir, self.settings.spool_max_bytes),
+            spool=self._spool(),
         )
         self.pipeline = IngestPipeline(
             self.writer,
@@ -51,9 +54,17 @@ class Runtime:
             engine_decode=self.settings.ingest_engine_decode and self.store.is_embedded,
         )
 
+    def _spool(self) -> Spool | None:
+        """The receivers' spool; a process without receivers writes nothing, so it keeps none."""
+        if not self.parts.receivers:
+            return None
+        return Spool(self.settings.effective_spool_dir, self.settings.spool_max_bytes)
+
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
-        """Connect to the store and migrate it (blocking: call before serving)."""
+        """Check the role fits the store, connect to the store and migrate it (blocking: call before
+        serving). Raises :class:`~tsdev.server.roles.RoleError` before touching the store."""
+        check_role(settings)
         url = settings.effective_clickhouse_url
         if url.startswith("chdb:"):
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -63,14 +74,18 @@ class Runtime:
             Retention(settings.traces_ttl_days, settings.logs_ttl_days, settings.metrics_ttl_days),
         )
         logger.info("store ready at %s, database %s", redact_dsn(url), settings.clickhouse_database)
-        warm_up_decoders()
-        return cls(settings, store)
+        runtime = cls(settings, store)
+        if runtime.parts.receivers:
+            warm_up_decoders()
+        return runtime
 
     async def start(self) -> None:
-        self.writer.start()
-        # Embedded mode runs analysis here; with a Redis URL, Celery beat and workers run it instead.
+        if self.parts.receivers:
+            self.writer.start()
+        # Without a Redis URL the process serving the API runs analysis here; with one, Celery beat and
+        # workers run it instead (see parts_of).
         interval = self.settings.analysis_interval_seconds
-        if not self.settings.redis_url and interval > 0:
+        if self.parts.jobs:
             self.scheduler = IntervalScheduler(self.store, interval, self._analysis_pass)
             self.scheduler.start()
             self.forecast_scheduler = IntervalScheduler(self.store, interval, self.forecast_refitter.run_job)

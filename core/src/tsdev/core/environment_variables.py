@@ -39,6 +39,13 @@ TSDEV_OTLP_HTTP_PORT = "TSDEV_OTLP_HTTP_PORT"
 TSDEV_API_PORT = "TSDEV_API_PORT"
 """Port of the HTTP API (health, version, self-metrics, search). Default: 8080."""
 
+TSDEV_ROLE = "TSDEV_ROLE"
+"""What one ``tsdev serve`` process runs: ``all`` (the OTLP receivers, the API and, without
+``TSDEV_REDIS_URL``, the analysis jobs), ``ingest`` (only the OTLP receivers, with health, readiness,
+version and self-metrics on the API port) or ``api`` (the API and, without ``TSDEV_REDIS_URL``, the
+analysis jobs; no receivers). ``ingest`` and ``api`` need a ClickHouse server DSN: the embedded store
+allows one process per data directory. Default: ``all``."""
+
 TSDEV_MAX_REQUEST_BYTES = "TSDEV_MAX_REQUEST_BYTES"
 """Largest OTLP request body accepted, in bytes, after decompression (HTTP) or gRPC message. Larger
 bodies get HTTP 413 or gRPC RESOURCE_EXHAUSTED.
@@ -165,6 +172,7 @@ ALL = [
     TSDEV_OTLP_GRPC_PORT,
     TSDEV_OTLP_HTTP_PORT,
     TSDEV_API_PORT,
+    TSDEV_ROLE,
     TSDEV_MAX_REQUEST_BYTES,
     TSDEV_MAX_INFLIGHT_BYTES,
     TSDEV_MAX_QUEUED_ROWS,

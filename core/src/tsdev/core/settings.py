@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["debug", "info", "warning", "error"]
+Role = Literal["all", "ingest", "api"]
 
 
 def default_data_dir() -> Path:
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     otlp_grpc_port: int = Field(default=4317, ge=0, le=65535)
     otlp_http_port: int = Field(default=4318, ge=0, le=65535)
     api_port: int = Field(default=8080, ge=0, le=65535)
+    role: Role = "all"
     max_request_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     max_inflight_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
     max_queued_rows: int = Field(default=1_000_000, gt=0)
@@ -58,9 +60,9 @@ class Settings(BaseSettings):
 
     _split_ingest = field_validator("ingest_tokens", "api_tokens", mode="before")(_split_tokens)
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "role", mode="before")
     @classmethod
-    def _lower_level(cls, value: Any) -> Any:
+    def _lower_case(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
     @property

@@ -25,6 +25,20 @@ from tsdev.server.runtime import Runtime
 API_V1 = "/api/v1"
 
 
+def create_health_api(runtime: Runtime) -> FastAPI:
+    """Only health, readiness, version and self-metrics: what the API port serves in role ``ingest``,
+    for probes and for scraping the receivers' metrics."""
+    app = FastAPI(
+        title="tsdev (ingest)",
+        version=version("tsdev"),
+        description="Health, readiness, version and self-metrics of an OTLP ingest replica.",
+    )
+    app.state.runtime = runtime
+    app.include_router(health.router)
+    install_error_handlers(app)
+    return app
+
+
 def create_api(runtime: Runtime) -> FastAPI:
     app = FastAPI(
         title="tsdev",
