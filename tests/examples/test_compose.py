@@ -2,9 +2,10 @@
 
 Validated: the compose file against a subset of the Compose specification's schema
 (:mod:`tests.examples.compose_schema`); each tsdev service's command and options against the CLI's
-``--help``; each ``TSDEV_*`` variable against the documented settings; published ports, health checks
-and the URLs services use to reach each other; Grafana's provisioned data sources; the Dockerfile's
-stages, user, health check and install steps against the Makefile's (the README's install).
+``--help``; the role each ``tsdev serve`` runs; each ``TSDEV_*`` variable against the documented
+settings; published ports, health checks and the URLs services use to reach each other; Grafana's
+provisioned data sources; the Dockerfile's stages, user, health check and install steps against the
+Makefile's (the README's install).
 Not validated: that images build and the stack starts, which needs Docker.
 """
 
@@ -24,6 +25,8 @@ from typer.testing import CliRunner
 from tests.examples.compose_schema import COMPOSE_SCHEMA
 from tsdev.cli.main import app
 from tsdev.core import environment_variables
+from tsdev.core.settings import Settings
+from tsdev.server.roles import parts_of
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -90,6 +93,30 @@ def test_each_tsdev_command_and_option_exists_in_the_cli(service: str) -> None:
         assert option in result.output, f"{service}: tsdev {command[0]} has no {option}"
 
 
+def _role(service: str) -> str:
+    """The ``--role`` of a ``tsdev serve`` service, else its ``TSDEV_ROLE``, else the default."""
+    command = SERVICES[service]["command"]
+    if "--role" in command:
+        return str(command[command.index("--role") + 1])
+    return _env(service).get("TSDEV_ROLE", "all")
+
+
+def _settings(service: str) -> Settings:
+    """The settings ``tsdev serve`` builds in ``service`` from its environment and ``--role``."""
+    env = {k.removeprefix("TSDEV_").lower(): v for k, v in _env(service).items() if k.startswith("TSDEV_")}
+    return Settings.model_validate({**env, "role": _role(service)})
+
+
+def test_ingest_and_api_services_run_their_own_role_against_the_clickhouse_server() -> None:
+    ingest, api = _settings("tsdev-ingest"), _settings("tsdev-api")
+
+    assert (ingest.role, api.role) == ("ingest", "api")
+    assert parts_of(ingest).receivers and not parts_of(ingest).full_api
+    assert parts_of(api).full_api and not parts_of(api).receivers
+    assert not parts_of(api).jobs, "with TSDEV_REDIS_URL, Celery runs the jobs"
+    assert not ingest.effective_clickhouse_url.startswith("chdb:")
+
+
 def test_every_tsdev_variable_is_a_documented_setting() -> None:
     used = {name for service in SERVICES for name in _env(service) if name.startswith("TSDEV_")}
     used |= set(re.findall(r"\bTSDEV_[A-Z0-9_]+", DOCKERFILE))
@@ -120,9 +147,12 @@ def test_published_ports_are_the_ports_tsdev_listens_on() -> None:
 
 
 def test_health_checks_probe_the_port_the_service_listens_on() -> None:
-    assert _health_url("tsdev-ingest").startswith(
-        f"http://127.0.0.1:{_env('tsdev-ingest')['TSDEV_API_PORT']}/"
-    )
+    from tsdev.server.api.routes import health
+
+    ingest_health = _health_url("tsdev-ingest")
+    assert ingest_health.startswith(f"http://127.0.0.1:{_env('tsdev-ingest')['TSDEV_API_PORT']}/")
+    # The ingest role serves only the health router on its API port: the probe must be one of its paths.
+    assert urlsplit(ingest_health).path in {getattr(r, "path", "") for r in health.router.routes}
     assert _health_url("tsdev-api") == f"http://127.0.0.1:{_env('tsdev-api')['TSDEV_API_PORT']}/readyz"
     assert _health_url("shop") == f"http://127.0.0.1:{_env('shop')['SHOP_PORT']}/healthz"
     assert "8123/ping" in " ".join(SERVICES["clickhouse"]["healthcheck"]["test"])
