@@ -214,14 +214,16 @@ class ModelForecaster(Forecaster):
         origins = min(self.calibration_origins, (len(series) - min_points - horizon) // stride + 1)
         self.conformal_ = None
         if origins >= MIN_CALIBRATION_ORIGINS:
+            # Calibrate on the last stretch of history with a model fitted before it, then fit again
+            # on everything (cross-validate, then refit on all data). Walking the calibration model
+            # on with ``update`` instead would keep what ``update`` does not re-estimate (MSTL's
+            # seasonal profiles, every parameter) as of before that stretch, over a week stale.
             split = len(series) - horizon - (origins - 1) * stride
             self._start(series.slice(0, split))
             future = series.values[split:]
             forecasts, actuals = rolling_forecasts(self, future, horizon, stride, origins)
-            self.update(future[(origins - 1) * stride :])
             self.conformal_ = ConformalTable(residual_matrix(actuals, forecasts, self.floor_), self.floor_)
-        else:
-            self._start(series)
+        self._start(series)
         self.fitted_at_ = datetime.now(UTC)
         return self
 
