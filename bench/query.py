@@ -29,6 +29,7 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support.recording import RecordingStore
 from tests.support.red import services_from_minutes
 from tsdev.core.query import TimeRange
 from tsdev.core.query import logs as log_queries
@@ -172,23 +173,8 @@ def measure(client: httpx.Client, name: str, requests: list[tuple[str, dict[str,
     return result
 
 
-class Recording:
-    """A store that remembers the last statement, so EXPLAIN runs exactly what the API runs."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self.statements: list[tuple[str, dict[str, Any]]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def query_rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        self.statements.append((sql, dict(parameters or {})))
-        return self._store.query_rows(sql, parameters)
-
-
 def explain(store: Store, title: str, call: Callable[[Any], object], keep: tuple[str, ...]) -> None:
-    recording = Recording(store)
+    recording = RecordingStore(store)
     call(recording)
     print(f"\n-- EXPLAIN indexes = 1: {title}")
     for sql, params in recording.statements:

@@ -10,11 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
+from tests.support.otlp import trace_request
 from tests.support.process import ServeProcess, read_store
 
 pytestmark = pytest.mark.integration
@@ -22,29 +19,7 @@ PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
 
 def _batch(tag: str, spans: int = 50) -> bytes:
-    resource = Resource(attributes=[KeyValue(key="service.name", value=AnyValue(string_value="proc"))])
-    now = 1_700_000_000_000_000_000
-    request = ExportTraceServiceRequest(
-        resource_spans=[
-            ResourceSpans(
-                resource=resource,
-                scope_spans=[
-                    ScopeSpans(
-                        spans=[
-                            Span(
-                                trace_id=(i + 1).to_bytes(16, "big"),
-                                span_id=(i + 1).to_bytes(8, "big"),
-                                name=tag,
-                                start_time_unix_nano=now,
-                                end_time_unix_nano=now + 1000,
-                            )
-                            for i in range(spans)
-                        ]
-                    )
-                ],
-            )
-        ]
-    )
+    request = trace_request("proc", tag, spans, start_ns=1_700_000_000_000_000_000, duration_ns=1000)
     return request.SerializeToString()
 
 

@@ -16,14 +16,11 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 from typer.testing import CliRunner
 
 from tests.support.clickhouse_server import ClickHouseServer
 from tests.support.fixtures_clickhouse import clickhouse_server  # noqa: F401 (a fixture)
+from tests.support.otlp import trace_request
 from tests.support.process import TSDEV, ServeProcess
 from tests.support.rows import count
 from tests.support.server import InProcessServer
@@ -40,30 +37,10 @@ HEALTH_PATHS = ("/healthz", "/readyz", "/version", "/metrics")
 
 
 def _batch(name: str, first_id: int, spans: int = 3) -> bytes:
-    resource = Resource(attributes=[KeyValue(key="service.name", value=AnyValue(string_value="roles"))])
     now = time.time_ns()
-    request = ExportTraceServiceRequest(
-        resource_spans=[
-            ResourceSpans(
-                resource=resource,
-                scope_spans=[
-                    ScopeSpans(
-                        spans=[
-                            Span(
-                                trace_id=(first_id + i).to_bytes(16, "big"),
-                                span_id=(first_id + i).to_bytes(8, "big"),
-                                name=name,
-                                start_time_unix_nano=now,
-                                end_time_unix_nano=now + 1000,
-                            )
-                            for i in range(spans)
-                        ]
-                    )
-                ],
-            )
-        ]
-    )
-    return request.SerializeToString()
+    return trace_request(
+        "roles", name, spans, first_id=first_id, start_ns=now, duration_ns=1000
+    ).SerializeToString()
 
 
 def _trace_id(number: int) -> str:

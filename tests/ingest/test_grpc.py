@@ -17,9 +17,6 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.resource.v1.resource_pb2 import Resource as ResourceProto
-from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
@@ -29,6 +26,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind
 
+from tests.support.otlp import trace_request
 from tests.support.rows import count, fetch
 from tests.support.server import InProcessServer
 
@@ -37,32 +35,7 @@ TRACE_EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 
 def _request(name: str, spans: int = 1, first_id: int = 1) -> ExportTraceServiceRequest:
-    resource = ResourceProto(attributes=[KeyValue(key="service.name", value=AnyValue(string_value="raw"))])
-    return ExportTraceServiceRequest(
-        resource_spans=[
-            ResourceSpans(
-                resource=resource,
-                scope_spans=[
-                    ScopeSpans(
-                        spans=[
-                            Span(
-                                trace_id=(first_id + i).to_bytes(16, "big"),
-                                span_id=(first_id + i).to_bytes(8, "big"),
-                                name=name,
-                                start_time_unix_nano=1,
-                                end_time_unix_nano=2,
-                                attributes=[
-                                    KeyValue(key=f"k{k}", value=AnyValue(string_value="v" * 20))
-                                    for k in range(10)
-                                ],
-                            )
-                            for i in range(spans)
-                        ]
-                    )
-                ],
-            )
-        ]
-    )
+    return trace_request("raw", name, spans, first_id=first_id, start_ns=1, duration_ns=1, attributes=10)
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@ a lookup returns every span whether its part has the projection yet or not."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from tests.support.recording import RecordingStore
 from tsdev.core.query import traces as queries
 from tsdev.core.store import MIGRATIONS, Store
 from tsdev.core.store.client import Retention
@@ -31,21 +30,6 @@ SELECT
     'Unset'
 FROM numbers({first}, {count})
 """
-
-
-class _Recording:
-    """The store, remembering each statement the query layer runs."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self.statements: list[tuple[str, dict[str, Any]]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def query_rows(self, sql: str, parameters: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        self.statements.append((sql, dict(parameters or {})))
-        return self._store.query_rows(sql, parameters)
 
 
 def _insert(store: Store, first: int, count: int) -> None:
@@ -79,7 +63,7 @@ def _materialize(store: Store) -> None:
 def test_lookup_by_id_reads_the_projection(fresh_store: Store) -> None:
     _insert(fresh_store, 0, 80_000)
     trace_id = _trace_id(fresh_store, 4321)
-    recording = _Recording(fresh_store)
+    recording = RecordingStore(fresh_store)
     trace = queries.get_trace(recording, trace_id)  # type: ignore[arg-type]
     assert trace is not None
     assert [span.span_id for span in trace.spans] == _stored_span_ids(fresh_store, trace_id)
