@@ -25,29 +25,25 @@ from tsdev.server.runtime import Runtime
 API_V1 = "/api/v1"
 
 
-def create_health_api(runtime: Runtime) -> FastAPI:
-    """Only health, readiness, version and self-metrics: what the API port serves in role ``ingest``,
-    for probes and for scraping the receivers' metrics."""
-    app = FastAPI(
-        title="tsdev (ingest)",
-        version=version("tsdev"),
-        description="Health, readiness, version and self-metrics of an OTLP ingest replica.",
-    )
+def _app(runtime: Runtime, title: str, description: str) -> FastAPI:
+    """An app with health, readiness, version and self-metrics, and the API's error format."""
+    app = FastAPI(title=title, version=version("tsdev"), description=description)
     app.state.runtime = runtime
     app.include_router(health.router)
     install_error_handlers(app)
     return app
 
 
-def create_api(runtime: Runtime) -> FastAPI:
-    app = FastAPI(
-        title="tsdev",
-        version=version("tsdev"),
-        description="Search, findings, forecasts and scaling decisions over OpenTelemetry data.",
+def create_health_api(runtime: Runtime) -> FastAPI:
+    """Only health, readiness, version and self-metrics: what the API port serves in role ``ingest``,
+    for probes and for scraping the receivers' metrics."""
+    return _app(
+        runtime, "tsdev (ingest)", "Health, readiness, version and self-metrics of an OTLP ingest replica."
     )
-    app.state.runtime = runtime
-    app.include_router(health.router)
-    install_error_handlers(app)
+
+
+def create_api(runtime: Runtime) -> FastAPI:
+    app = _app(runtime, "tsdev", "Search, findings, forecasts and scaling decisions over OpenTelemetry data.")
     v1 = APIRouter(prefix=API_V1, dependencies=[Depends(require_token)])
     for resource in (services, traces, logs, metrics, forecasts, scaling, findings, advisor):
         v1.include_router(resource.router)
