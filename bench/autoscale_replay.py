@@ -351,12 +351,21 @@ def run_series(
     hpa, phpa, ts = out["hpa"], out["phpa"], out["tsdev"]
     h, p, u = (r["under_provisioned_minutes"] for r in (hpa, phpa, ts))
     # With no under-provisioned minute for the HPA there is nothing to halve: the target is then to
-    # stay at zero too.
+    # stay at zero too. "Fewer than the PHPA-style predictor" is read strictly: a tie, even at zero,
+    # is reported as a tie and does not meet it.
     fewer = 1 - u / h if h else (1.0 if u == 0 else 0.0)
+    vs_phpa = "fewer" if u < p else ("tie" if u == p else "more")
+    checks = {
+        "half_of_hpa_under_minutes": fewer >= 0.5,
+        "fewer_under_minutes_than_phpa": u < p,
+        "pod_hours_within_110pct_of_hpa": ts["pod_hours"] <= 1.1 * hpa["pod_hours"],
+    }
     out["targets"] = {
         "under_minutes_reduction_vs_hpa_pct": round(100 * fewer, 1) if h else None,
+        "under_minutes_vs_phpa": vs_phpa,
         "pod_hours_vs_hpa_pct": round(100 * ts["pod_hours"] / hpa["pod_hours"], 1),
-        "met": bool(fewer >= 0.5 and (u < p or u == p == 0) and ts["pod_hours"] <= 1.1 * hpa["pod_hours"]),
+        **checks,
+        "met": all(checks.values()),
     }
     return out
 
@@ -374,10 +383,15 @@ def render(results: dict[str, dict[str, Any]]) -> str:
             lines.append(f"  {kind:<10} {under:>16} {above:>18} {r['pod_hours']:>10}")
         t = res["targets"]
         reduction = t["under_minutes_reduction_vs_hpa_pct"]
-        fewer = "no under-provisioned minute for the hpa" if reduction is None else f"{reduction}% fewer"
+        vs_hpa = "none, as for the hpa" if reduction is None else f"{reduction}% fewer than the hpa"
+        under = res["tsdev"]["under_provisioned_minutes"]
+        vs_phpa = {"fewer": "fewer than", "tie": f"tied at {under} with", "more": "more than"}
+        missed = [name for name in ("half_of_hpa_under_minutes", "fewer_under_minutes_than_phpa",
+                                    "pod_hours_within_110pct_of_hpa") if not t[name]]  # fmt: skip
         lines.append(
-            f"  tsdev vs hpa: {fewer} under-provisioned minutes, "
-            f"{t['pod_hours_vs_hpa_pct']}% of the pod-hours; targets {'met' if t['met'] else 'missed'}"
+            f"  tsdev: under-provisioned minutes {vs_hpa}, {vs_phpa[t['under_minutes_vs_phpa']]} the phpa; "
+            f"{t['pod_hours_vs_hpa_pct']}% of the hpa's pod-hours; "
+            + ("targets met" if t["met"] else f"missed: {', '.join(missed)}")
         )
     return "\n".join(lines)
 
