@@ -143,17 +143,25 @@ class Hpa:
         return math.ceil(ratio * ready)
 
     def finish(self, cluster: Cluster, recommendation: int, t: int, floor: int) -> int:
-        """Bounds, scale-down stabilization and the scale-up rate limit, applied to ``recommendation``."""
+        """Bounds, scale-down stabilization and the scale-up rate limit, applied to ``recommendation``
+        in the controller's order: below ``minReplicas`` (the spec's minimum or tsdev's floor) it goes
+        straight to it; otherwise the raw recommendation joins the stabilization window (so a floor
+        that falls is not held there for another window), and the bounds come last."""
         current = cluster.replicas()
-        desired = min(max(recommendation, floor, self.cfg.min_replicas), self.cfg.max_replicas)
-        self.recommendations.append((t, desired))
+        low = min(max(floor, self.cfg.min_replicas), self.cfg.max_replicas)
+        if current > self.cfg.max_replicas:
+            return self.cfg.max_replicas
+        if current < low:
+            return low
+        self.recommendations.append((t, recommendation))
         while self.recommendations and t - self.recommendations[0][0] > STABILIZATION_S:
             self.recommendations.popleft()
+        desired = recommendation
         if desired < current:
             desired = min(current, max(r for _, r in self.recommendations))
         if desired > current:
-            desired = min(desired, max(current + 4, 2 * current))
-        return desired
+            return min(desired, max(current + 4, 2 * current), self.cfg.max_replicas)
+        return max(desired, low)
 
 
 class HoltWinters:
