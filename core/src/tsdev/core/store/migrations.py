@@ -511,9 +511,9 @@ MIGRATIONS += (
 # 75 ms of CPU per lookup on 10 million spans). A projection ordered by trace id keeps a second copy
 # of each part sorted that way, inside the same part: the engine picks it for filters on ``TraceId``,
 # merges and drops it with its part, and other writers of the table need not know it exists. It costs
-# about 60 % more span storage and insert work, which is what trace-oriented stores pay for the same
-# lookup in a second table. Parts written before the migration gain it through an asynchronous
-# mutation; until then they are read as before.
+# about 60 % more span storage and a sixth more insert work (bench/README.md), what trace-oriented
+# stores pay for the same lookup with a second table. Parts written before the migration gain it
+# through an asynchronous mutation; until then lookups read them by primary key and time bounds.
 MIGRATIONS += (
     Migration(
         version=9,
