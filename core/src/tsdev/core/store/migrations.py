@@ -527,7 +527,10 @@ MIGRATIONS += (
             ),
             TableDDL(
                 f"{SPANS_BY_TRACE_ID}_materialize",
-                f"ALTER TABLE {{db}}.otel_traces MATERIALIZE PROJECTION {SPANS_BY_TRACE_ID}",
+                # Not waited for: the embedded engine waits for mutations by default, which would hold
+                # up the start of an upgraded server for as long as rewriting every stored span takes.
+                f"ALTER TABLE {{db}}.otel_traces MATERIALIZE PROJECTION {SPANS_BY_TRACE_ID}"
+                " SETTINGS mutations_sync = 0",
                 creates=False,
             ),
         ),
