@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tsdev.analysis.forecast import RegularSeries
+from tsdev.analysis.forecast import AutoForecaster, RegularSeries
 from tsdev.analysis.forecast.base import ModelForecaster
 from tsdev.analysis.forecast.holt_winters import HoltWintersForecaster
 from tsdev.analysis.forecast.mstl import MSTLForecaster
@@ -38,3 +38,36 @@ def test_mstl_forecasts_the_daily_shape_of_the_last_days_before_the_fit() -> Non
     # must come from the whole history (peak about 240 at 10:00), not from before that week (177).
     forecast = MSTLForecaster("ets").fit(changed_peak(35, 9)).predict_mean(48)
     assert forecast[20] > 220
+
+
+def test_the_automatic_choice_forecasts_from_members_fitted_on_the_whole_history() -> None:
+    # The same change, nine days before the fit, falls inside the blend's two backtest weeks: members
+    # fitted before those weeks and walked through them would still forecast the old peak.
+    auto = AutoForecaster([MSTLForecaster("ets")], adaptive_gamma=0).fit(changed_peak(42, 9))
+    assert auto.predict_mean(48)[20] > 220
+
+
+def holiday_in_last_week(days: int, holiday: int) -> RegularSeries:
+    """The synthetic traffic with day ``holiday`` (counted from the start) at weekend level."""
+    series = seasonal_series(days, noise=2.0)
+    values = series.values.copy()
+    day = slice(holiday * 48, (holiday + 1) * 48)
+    values[day] = 0.5 * values[day]
+    return RegularSeries(series.start, series.step, values)
+
+
+def test_mstl_carries_less_of_one_unusual_day_of_the_last_week_into_the_next() -> None:
+    # 35 days from a Monday: day 30 is a Wednesday whose morning peak (about 140) fell by half. Copying
+    # the last weekly cycle forecasts next Wednesday's peak about 43 below the forecast without the
+    # holiday; the median of the last four cycles less than two thirds of that. (STL's smoothing
+    # across cycles spreads some of the dip into every cycle, so the median cannot remove it all.)
+    wednesday_ten = 2 * 48 + 20
+
+    def peak(series: RegularSeries, cycles: int) -> float:
+        model = MSTLForecaster("ets", calibration_origins=0, profile_cycles=cycles).fit(series)
+        return float(model.predict_mean(7 * 48)[wednesday_ten])
+
+    usual = peak(seasonal_series(35, noise=2.0), 4)
+    holiday = holiday_in_last_week(35, 30)
+    assert usual > 125
+    assert usual - peak(holiday, 4) < 2 / 3 * (usual - peak(holiday, 1))

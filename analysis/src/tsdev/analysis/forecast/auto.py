@@ -7,6 +7,8 @@ beyond) its forecasts are stacked: a weighted mean of the candidates, with non-n
 summing to one fitted by least squares on the backtest. Picking one model, or the best equal-weight
 pair, staked everything on a comparison that the next week often reversed; a blend spreads that
 bet as far as the backtest supports it. (``combine=False`` picks the best single model instead.)
+The members the blend keeps are then fitted again on the whole history: the backtest judged each
+candidate's fitting procedure, and the fits it judged end two weeks before the present.
 
 The blend that is kept is fitted on the whole window: a single week was too short to tell models
 apart, so a lucky week decided. Its intervals and reported scores are cross-fitted: the window is
@@ -240,8 +242,8 @@ class AutoForecaster(Forecaster):
         )
         used = {m for block in self.blocks_ for m in block.members}
         self.members_ = {name: members[name] for name in used}
-        for model in self.members_.values():
-            model.update(future[(origins - 1) * stride :])
+        for name, model in self.members_.items():
+            self.members_[name] = _refitted(name, model, series, events, future[(origins - 1) * stride :])
         self.message_ = f"blend fitted by backtest over {origins} origins: {self.label}"
 
     def _blend(
@@ -323,6 +325,22 @@ class AutoForecaster(Forecaster):
             coverage=self.coverage_,
             forecast=forecast,
         )
+
+
+def _refitted(
+    name: str, model: ModelForecaster, series: RegularSeries, events: list[Event], rest: FloatArray
+) -> ModelForecaster:
+    """A member of the blend fitted again on the whole history.
+
+    The backtest judged each candidate's fitting procedure; the fit it judged ended two weeks ago,
+    and walking it through those weeks moves states but re-estimates nothing (seasonal profiles,
+    smoothing parameters, trees). Should the new fit fail, the old one is walked to the present.
+    """
+    try:
+        return model.clone().fit(series, events)
+    except (ValueError, np.linalg.LinAlgError) as error:
+        logger.warning("forecast member %s keeps its backtest fit: %s", name, error)
+        return model.update(rest)
 
 
 def _mase_at(

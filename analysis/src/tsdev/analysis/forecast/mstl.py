@@ -4,6 +4,10 @@ Multi-seasonal decomposition (statsmodels MSTL) captures that Monday mornings di
 mornings, which a single daily season cannot; the deseasonalised remainder (trend plus noise) is
 then smooth enough for a simple damped-trend ETS or a small ARIMA. Seasonal profiles are frozen at
 fit time and re-estimated by the next scheduled fit.
+
+Each profile is the median, phase by phase, of the last ``profile_cycles`` cycles of its seasonal
+component (4 by default, fewer when the history is shorter), not the last cycle alone: an unusual
+last week (a holiday) would otherwise be forecast again the week after.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class MSTLForecaster(ModelForecaster):
         origin_every: timedelta = timedelta(hours=3),
         history: timedelta | None = timedelta(weeks=8),
         max_points_per_day: int = 288,
+        profile_cycles: int = 4,
     ) -> None:
         super().__init__(
             quantiles=quantiles,
@@ -56,6 +61,7 @@ class MSTLForecaster(ModelForecaster):
         )
         self.remainder = remainder
         self.arima_order = arima_order
+        self.profile_cycles = profile_cycles
 
     def __repr__(self) -> str:
         return f"MSTLForecaster({self.remainder!r})"
@@ -80,7 +86,9 @@ class MSTLForecaster(ModelForecaster):
         for row, period in zip(seasonal, periods, strict=True):
             profile = np.empty(period)
             phases = np.arange(n - period, n)
-            profile[phases % period] = row[n - period :]
+            cycles = max(1, min(self.profile_cycles, n // period))
+            stacked = row[n - cycles * period :].reshape(cycles, period)
+            profile[phases % period] = np.median(stacked, axis=0)
             self.profiles_.append(profile)
         self.t_ = 0
         adjusted = values - self._seasonal(n)
