@@ -48,12 +48,13 @@ import polars as pl
 from tsdev.analysis.forecast import (
     AutoForecaster,
     HoltWintersForecaster,
+    LocalTimeForecaster,
     MSTLForecaster,
     RegularSeries,
     SeasonalNaiveForecaster,
-    forecast_series,
     from_frame,
 )
+from tsdev.analysis.forecast.local_time import validate_timezone
 from tsdev.platform.forecast_source import point_from_frame
 from tsdev.platform.policy import Recommendations, decide
 from tsdev.platform.spec import Scaling
@@ -67,8 +68,9 @@ FLOOR_PERIOD_S = 30
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 
-def _packaged_series() -> dict[str, Callable[[], RegularSeries]]:
-    """The forecasting bench's loaders (one definition of where the real series come from)."""
+def _forecast_bench() -> Any:
+    """The forecasting bench's module: one definition of where the real series come from, and of
+    the wall clock each one's traffic follows."""
     spec = importlib.util.spec_from_file_location(
         "tsdev_bench_forecast", Path(__file__).with_name("forecast.py")
     )
@@ -76,8 +78,7 @@ def _packaged_series() -> dict[str, Callable[[], RegularSeries]]:
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    series: dict[str, Callable[[], RegularSeries]] = module.SERIES
-    return series
+    return module
 
 
 @dataclass
@@ -287,7 +288,7 @@ def fast_forecaster() -> AutoForecaster:
 
 def tsdev_floor(
     series: RegularSeries, peak_rps: float, raw_max: float, day_starts: list[int], cfg: Config, fast: bool,
-    log: Callable[[str], None],
+    timezone: str, log: Callable[[str], None],
 ) -> Floor:  # fmt: skip
     """The floor function: one forecast per replay day, fitted on the history before it, in rps."""
     step_s = int(series.step / np.timedelta64(1, "s"))
@@ -300,9 +301,10 @@ def tsdev_floor(
             series.start, series.step, np.asarray(series.values[:n], dtype=np.float64) * per_rps
         )
         started = time.perf_counter()
-        result = forecast_series(
-            history, horizon=timedelta(days=1, hours=1), forecaster=fast_forecaster() if fast else None
-        )
+        auto = fast_forecaster() if fast else AutoForecaster()
+        model = auto if timezone == "UTC" else LocalTimeForecaster(timezone, auto)
+        model.fit(history)
+        result = model.result(model.predict(timedelta(days=1, hours=1)))
         took = time.perf_counter() - started
         log(f"  forecast for the day at +{day_t / 86400:.0f} d: {result.model} ({took:.0f} s)")
         assert result.forecast is not None
@@ -338,7 +340,7 @@ def tsdev_floor(
 
 
 def run_series(
-    name: str, series: RegularSeries, args: argparse.Namespace, log: Callable[[str], None]
+    name: str, series: RegularSeries, args: argparse.Namespace, timezone: str, log: Callable[[str], None]
 ) -> dict[str, Any]:
     cfg = Config(args.capacity_rps, args.target_utilization, args.ready_delay, quantile=args.quantile)
     demand, _ = to_steps(series, args.peak_rps)
@@ -351,7 +353,7 @@ def run_series(
     day_starts = list(range(start_s, total_s, 86400))
     raw_max = float(np.nanmax(series.values))
     log(f"{name}: {total_s / 86400:.1f} days, scoring the last {(total_s - start_s) / 86400:.1f}")
-    floor = tsdev_floor(series, args.peak_rps, raw_max, day_starts, cfg, args.fast, log)
+    floor = tsdev_floor(series, args.peak_rps, raw_max, day_starts, cfg, args.fast, timezone, log)
     out: dict[str, Any] = {}
     for kind in ("hpa", "phpa", "tsdev"):
         tally = replay(demand, start_step, cfg, kind, floor if kind == "tsdev" else None, t0=first_s)
@@ -421,20 +423,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fast", action="store_true", help="cheaper forecast candidates (no ARIMA, no boosting)"
     )
+    parser.add_argument(
+        "--timezone",
+        type=validate_timezone,
+        help="IANA time zone whose wall clock the traffic follows, for tsdev's forecasts of every series "
+        "(default: the packaged series' own, UTC for --series)",
+    )
     parser.add_argument("--json", action="store_true", help="print machine-readable results on stdout")
     args = parser.parse_args(argv)
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    bench = _forecast_bench()
     if args.series is not None:
         loaders: dict[str, Callable[[], RegularSeries]] = {
             args.series.stem: lambda: from_frame(pl.read_csv(args.series, try_parse_dates=True))
         }
     else:
-        packaged = _packaged_series()
+        packaged: dict[str, Callable[[], RegularSeries]] = bench.SERIES
         loaders = {name: load for name, load in packaged.items() if not args.only or name in args.only}
-    results = {name: run_series(name, load(), args, log) for name, load in loaders.items()}
+    results = {
+        name: run_series(name, load(), args, args.timezone or bench.TIMEZONES.get(name, "UTC"), log)
+        for name, load in loaders.items()
+    }
     print(json.dumps(results, indent=2) if args.json else render(results))
     return 0
 

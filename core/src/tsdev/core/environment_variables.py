@@ -161,6 +161,12 @@ TSDEV_FORECAST_COUNTER_OPERATION_ATTRIBUTE = "TSDEV_FORECAST_COUNTER_OPERATION_A
 """Attribute of the counter's data points (or of their resource) that names the operation, for
 forecasts of one operation. Default: ``http.route``."""
 
+TSDEV_FORECAST_TIMEZONE = "TSDEV_FORECAST_TIMEZONE"
+"""Time zone (IANA name: ``America/New_York``) whose wall clock the services' traffic follows.
+Forecasts are fitted on that clock, so a daily peak that moves by an hour in UTC when daylight saving
+time starts or ends stays where the models expect it; stored forecasts and the API stay in UTC.
+Default: ``UTC``."""
+
 ALL = [
     TSDEV_DATA_DIR,
     TSDEV_CLICKHOUSE_URL,
@@ -190,6 +196,7 @@ ALL = [
     TSDEV_FORECAST_COUNTER_METRIC,
     TSDEV_FORECAST_COUNTER_SERVICE_ATTRIBUTE,
     TSDEV_FORECAST_COUNTER_OPERATION_ATTRIBUTE,
+    TSDEV_FORECAST_TIMEZONE,
     ANTHROPIC_API_KEY,
     ANTHROPIC_BASE_URL,
     TSDEV_ADVISOR_MODEL,

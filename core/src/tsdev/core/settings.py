@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import Field, field_validator
@@ -57,8 +58,18 @@ class Settings(BaseSettings):
     forecast_counter_metric: str = ""
     forecast_counter_service_attribute: str = Field(default="service.name", min_length=1)
     forecast_counter_operation_attribute: str = Field(default="http.route", min_length=1)
+    forecast_timezone: str = "UTC"
 
     _split_ingest = field_validator("ingest_tokens", "api_tokens", mode="before")(_split_tokens)
+
+    @field_validator("forecast_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like 'Europe/Berlin'") from error
+        return value
 
     @field_validator("log_level", "role", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from tsdev.analysis.forecast.cold_start import ColdStartForecaster
 from tsdev.analysis.forecast.events import Event
 from tsdev.analysis.forecast.holt_winters import HoltWintersForecaster
 from tsdev.analysis.forecast.intervals import DEFAULT_QUANTILES, quantile_column
+from tsdev.analysis.forecast.local_time import LocalTimeForecaster
 from tsdev.analysis.forecast.mstl import MSTLForecaster
 from tsdev.analysis.forecast.naive import SeasonalNaiveForecaster
 from tsdev.analysis.forecast.result import ForecastResult
@@ -28,6 +29,7 @@ __all__ = [
     "Forecaster",
     "HoltWintersForecaster",
     "InsufficientHistoryError",
+    "LocalTimeForecaster",
     "MSTLForecaster",
     "ModelForecaster",
     "NotFittedError",

@@ -124,12 +124,17 @@ class Forecaster(ABC):
     def predict(self, h: int | timedelta, quantiles: Sequence[float] | None = None) -> pl.DataFrame:
         """Forecast ``h`` steps (or a duration) ahead: ``timestamp``, ``mean`` and quantile columns."""
         self._check_fitted()
-        steps = h if isinstance(h, int) else max(1, round(h / to_timedelta(self.step_)))
-        if steps < 1:
-            raise ValueError("horizon must be at least one step")
+        steps = self._steps(h)
         qs = validate_quantiles(self.quantiles if quantiles is None else quantiles)
         mean = self.predict_mean(steps)
         return forecast_frame(self.next_time_, self.step_, mean, self._quantiles(mean, qs), qs)
+
+    def _steps(self, h: int | timedelta) -> int:
+        """A horizon in native steps: ``h`` itself, or a duration rounded to steps (at least one)."""
+        steps = h if isinstance(h, int) else max(1, round(h / to_timedelta(self.step_)))
+        if steps < 1:
+            raise ValueError("horizon must be at least one step")
+        return steps
 
     def _quantiles(self, mean: FloatArray, qs: Sequence[float]) -> FloatArray:
         if self.conformal_ is not None:

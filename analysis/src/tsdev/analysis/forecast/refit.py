@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from tsdev.analysis.forecast._series import RegularSeries, to_datetime
 from tsdev.analysis.forecast.auto import AutoForecaster
 from tsdev.analysis.forecast.events import Event
+from tsdev.analysis.forecast.local_time import LocalTimeForecaster
 from tsdev.analysis.forecast.seasonality_findings import emit_seasonality_finding
 from tsdev.analysis.forecast.series_sql import DEFAULT_LOOKBACK
 from tsdev.analysis.forecast.source import RateSource
@@ -39,6 +40,16 @@ from tsdev.core.store import Store
 
 logger = logging.getLogger(__name__)
 
+ServingForecaster = AutoForecaster | LocalTimeForecaster
+"""What a refit fits: the automatic choice, in UTC or on a configured time zone's wall clock."""
+
+
+def forecaster_for(timezone: str) -> Callable[[], ServingForecaster]:
+    """Builds the forecaster of a full fit for services whose traffic follows ``timezone``."""
+    if timezone == "UTC":
+        return AutoForecaster
+    return lambda: LocalTimeForecaster(timezone)
+
 
 @dataclass(frozen=True)
 class RefitSettings:
@@ -52,15 +63,18 @@ class RefitSettings:
     """How far ahead forecasts are stored; the API serves up to this horizon."""
     full_refit_every: timedelta = timedelta(hours=24)
     """Age after which a kept model is refitted rather than updated."""
-    forecaster: Callable[[], AutoForecaster] = field(default=AutoForecaster)
+    forecaster: Callable[[], ServingForecaster] = field(default=AutoForecaster)
     """Builds the forecaster of a full fit (tests and small deployments pass a cheaper one)."""
     source: RateSource = field(default_factory=RateSource)
     """Where request rates are read: server spans, or the configured counter metric."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RefitSettings:
-        """The defaults, reading request rates from the source ``settings`` configure."""
-        return cls(source=RateSource.from_settings(settings))
+        """The defaults, reading request rates from the source ``settings`` configure, fitted on the
+        configured time zone's wall clock."""
+        return cls(
+            forecaster=forecaster_for(settings.forecast_timezone), source=RateSource.from_settings(settings)
+        )
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,7 @@ class RefitOutcome:
 
 @dataclass
 class _Kept:
-    model: AutoForecaster
+    model: ServingForecaster
     history_end: datetime
     events: tuple[Event, ...]
 
@@ -181,14 +195,14 @@ class ForecastRefitter:
         self._store(kept.model, service, operation, kept.history_end)
         return self._outcome(kept.model, service, operation, True, started)
 
-    def _store(self, model: AutoForecaster, service: str, operation: str, history_end: datetime) -> None:
+    def _store(self, model: ServingForecaster, service: str, operation: str, history_end: datetime) -> None:
         frame = model.predict(self.settings.horizon, quantiles=STORED_QUANTILES)
         result = model.result(frame)
         save_forecast(self.store, service, operation, result, history_end)
 
     @staticmethod
     def _outcome(
-        model: AutoForecaster, service: str, operation: str, incremental: bool, started: float
+        model: ServingForecaster, service: str, operation: str, incremental: bool, started: float
     ) -> RefitOutcome:
         return RefitOutcome(
             service=service,

@@ -51,8 +51,8 @@ def refitter_of(request: Request, store: StoreDep) -> ForecastRefitter:
     with _refitter_lock:
         if getattr(state, "forecast_refitter", None) is None:
             settings = getattr(runtime, "settings", None)
-            source = RateSource.from_settings(settings) if settings is not None else RateSource()
-            state.forecast_refitter = ForecastRefitter(store, RefitSettings(source=source))
+            refit = RefitSettings.from_settings(settings) if settings is not None else RefitSettings()
+            state.forecast_refitter = ForecastRefitter(store, refit)
     fallback: ForecastRefitter = state.forecast_refitter
     return fallback
 
