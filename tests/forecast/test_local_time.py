@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from tsdev.analysis.forecast import AutoForecaster, Event, LocalTimeForecaster, RegularSeries
 from tsdev.analysis.forecast.local_time import to_wall_clock, wall_times
 from tsdev.analysis.forecast.refit import RefitSettings
+from tsdev.analysis.seasonality import analyze_seasonality
 from tsdev.core.settings import Settings
 
 ZONE = "America/New_York"
@@ -105,7 +106,16 @@ def test_an_unknown_zone_and_a_step_that_cannot_follow_it_are_refused() -> None:
 
 
 def test_the_configured_zone_selects_the_forecaster_of_the_refit_jobs() -> None:
-    assert isinstance(RefitSettings.from_settings(Settings()).forecaster(), AutoForecaster)
-    zoned = RefitSettings.from_settings(Settings(forecast_timezone=ZONE)).forecaster()
+    assert isinstance(RefitSettings.from_settings(Settings()).build(), AutoForecaster)
+    zoned = RefitSettings.from_settings(Settings(forecast_timezone=ZONE)).build()
     assert isinstance(zoned, LocalTimeForecaster)
     assert zoned.timezone == ZONE
+
+
+def test_peak_windows_are_told_on_the_wall_clock() -> None:
+    series = history_until(np.datetime64("2024-10-28T04:00", "ns"))  # five weeks, all in EDT
+    [local] = analyze_seasonality(series, timezone=ZONE).peaks
+    assert (local.start_hour, local.end_hour, local.timezone) == (PEAK_HOUR, PEAK_HOUR + 1, ZONE)
+    assert local.describe().startswith("every day 10:00-11:00 America/New_York")
+    [in_utc] = analyze_seasonality(series).peaks
+    assert (in_utc.start_hour, in_utc.timezone) == (PEAK_HOUR + 4, "UTC")

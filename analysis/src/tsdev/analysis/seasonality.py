@@ -6,7 +6,8 @@ the lag plus seasonal strength from an MSTL decomposition); any other period is 
 periodogram shows a peak that white noise would produce with probability under 1% *and* the
 autocorrelation at that lag agrees. How strong? Strength is ``1 - Var(remainder) / Var(season +
 remainder)`` (Wang, Smith & Hyndman), 0 for noise and near 1 for a clean cycle. When? Peak windows in
-words, "weekdays 09:00-11:00 UTC, 3.1x the nightly trough", from the mean hourly profile.
+words, "weekdays 09:00-11:00 UTC, 3.1x the nightly trough", from the mean hourly profile, on the
+wall clock of the time zone the traffic follows when one is given ("09:00-11:00 America/New_York").
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tsdev.analysis.forecast._series import (
     to_timedelta,
 )
 from tsdev.analysis.forecast._statsmodels import autocorrelation, mstl
+from tsdev.analysis.forecast.local_time import wall_times
 
 FINDING_KIND = "seasonality"
 MIN_STRENGTH = 0.5
@@ -57,18 +59,20 @@ class Period:
 
 @dataclass(frozen=True)
 class PeakWindow:
-    """Hours (UTC, end exclusive) of the day type's peak and its mean relative to the nightly trough."""
+    """Hours (end exclusive, on ``timezone``'s clock) of the day type's peak and its mean relative to
+    the nightly trough."""
 
     days: str
     start_hour: int
     end_hour: int
     ratio_to_trough: float | None
+    timezone: str = "UTC"
 
     def describe(self) -> str:
         ratio = (
             f"{self.ratio_to_trough:.1f}x the nightly trough" if self.ratio_to_trough else "trough is zero"
         )
-        return f"{self.days} {self.start_hour:02d}:00-{self.end_hour % 24:02d}:00 UTC, {ratio}"
+        return f"{self.days} {self.start_hour:02d}:00-{self.end_hour % 24:02d}:00 {self.timezone}, {ratio}"
 
 
 @dataclass(frozen=True)
@@ -162,8 +166,10 @@ def _extra_periods(values: FloatArray, step: timedelta, acf: FloatArray, known: 
     return found
 
 
-def _peaks(series: RegularSeries, values: FloatArray, weekly: bool) -> tuple[PeakWindow, ...]:
+def _peaks(series: RegularSeries, values: FloatArray, weekly: bool, timezone: str) -> tuple[PeakWindow, ...]:
     times = series.timestamps()[: values.size]
+    if timezone != "UTC":
+        times = wall_times(times, timezone)
     hours = ((times - times.astype("datetime64[D]")) // np.timedelta64(1, "h")).astype(np.int64)
     weekday = (times.astype("datetime64[D]").astype(np.int64) + 3) % 7
     everyday = np.array([values[hours == h].mean() if np.any(hours == h) else np.nan for h in range(24)])
@@ -187,12 +193,15 @@ def _peaks(series: RegularSeries, values: FloatArray, weekly: bool) -> tuple[Pea
             end += 1
         window = profile[[h % 24 for h in range(start, end)]]
         ratio = float(np.nanmean(window)) / trough if trough > 0 else None
-        out.append(PeakWindow(days, start % 24, end if end <= 24 else end % 24, ratio))
+        out.append(PeakWindow(days, start % 24, end if end <= 24 else end % 24, ratio, timezone))
     return tuple(out)
 
 
-def analyze_seasonality(y: RegularSeries | pl.DataFrame, max_points_per_day: int = 288) -> SeasonalityResult:
-    """Test daily and weekly cycles (and report other significant ones) of a regular series."""
+def analyze_seasonality(
+    y: RegularSeries | pl.DataFrame, max_points_per_day: int = 288, timezone: str = "UTC"
+) -> SeasonalityResult:
+    """Test daily and weekly cycles (and report other significant ones) of a regular series; peak
+    windows are told in ``timezone``'s wall-clock hours and days."""
     series = as_series(y)
     step = series.step_td
     factor = max(1, math.ceil(series.points(DAY) / max_points_per_day))
@@ -229,5 +238,5 @@ def analyze_seasonality(y: RegularSeries | pl.DataFrame, max_points_per_day: int
         if work_step >= timedelta(hours=1)
         else RegularSeries(work.start, np.timedelta64(3600, "s").astype("timedelta64[ns]"), hourly)
     )
-    peaks = _peaks(hourly_series, hourly, weekly) if daily else ()
+    peaks = _peaks(hourly_series, hourly, weekly, timezone) if daily else ()
     return SeasonalityResult(tuple(periods), peaks, series.span, to_timedelta(series.step))

@@ -44,13 +44,6 @@ ServingForecaster = AutoForecaster | LocalTimeForecaster
 """What a refit fits: the automatic choice, in UTC or on a configured time zone's wall clock."""
 
 
-def forecaster_for(timezone: str) -> Callable[[], ServingForecaster]:
-    """Builds the forecaster of a full fit for services whose traffic follows ``timezone``."""
-    if timezone == "UTC":
-        return AutoForecaster
-    return lambda: LocalTimeForecaster(timezone)
-
-
 @dataclass(frozen=True)
 class RefitSettings:
     """What a refit run covers and how often models are rebuilt from scratch."""
@@ -63,8 +56,10 @@ class RefitSettings:
     """How far ahead forecasts are stored; the API serves up to this horizon."""
     full_refit_every: timedelta = timedelta(hours=24)
     """Age after which a kept model is refitted rather than updated."""
-    forecaster: Callable[[], ServingForecaster] = field(default=AutoForecaster)
+    forecaster: Callable[[], AutoForecaster] = field(default=AutoForecaster)
     """Builds the forecaster of a full fit (tests and small deployments pass a cheaper one)."""
+    timezone: str = "UTC"
+    """Time zone whose wall clock the traffic follows: models are fitted, and peak windows told, on it."""
     source: RateSource = field(default_factory=RateSource)
     """Where request rates are read: server spans, or the configured counter metric."""
 
@@ -72,9 +67,12 @@ class RefitSettings:
     def from_settings(cls, settings: Settings) -> RefitSettings:
         """The defaults, reading request rates from the source ``settings`` configure, fitted on the
         configured time zone's wall clock."""
-        return cls(
-            forecaster=forecaster_for(settings.forecast_timezone), source=RateSource.from_settings(settings)
-        )
+        return cls(timezone=settings.forecast_timezone, source=RateSource.from_settings(settings))
+
+    def build(self) -> ServingForecaster:
+        """The unfitted forecaster of a full fit."""
+        auto = self.forecaster()
+        return auto if self.timezone == "UTC" else LocalTimeForecaster(self.timezone, auto)
 
 
 @dataclass(frozen=True)
@@ -163,12 +161,12 @@ class ForecastRefitter:
             if series is None:
                 self._kept.pop(key, None)
                 return None
-            model = self.settings.forecaster().fit(series, list(events))
+            model = self.settings.build().fit(series, list(events))
             history_end = _end_of(series)
             self._store(model, service, operation, history_end)
             self._kept[key] = _Kept(model, history_end, events)
             if not model.cold_start_:
-                seasonality = analyze_seasonality(series)
+                seasonality = analyze_seasonality(series, timezone=self.settings.timezone)
                 save_seasonality(self.store, service, operation, seasonality)
                 if not operation:
                     start_ns = int(series.start.astype("datetime64[ns]").astype("int64"))
