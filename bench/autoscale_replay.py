@@ -16,8 +16,10 @@ after they are created; removed pods stop serving at once. Autoscalers:
 2. ``phpa``: a PHPA-style predictor: additive Holt-Winters (alpha, beta, gamma 0.9, daily season) on the
    HPA's replica history, one sync ahead, taking the maximum with the HPA's answer.
 3. ``tsdev``: the HPA plus tsdev's floor as its ``minReplicas``: the forecast engine's automatic choice,
-   refitted on the history before each replay day, read at quantile ``--quantile`` at now + lead
-   (ready delay + 90 s) through the autoscaler's own policy (``tsdev.platform.policy.decide``) every 30 s.
+   refitted on the history before each replay day (on the wall clock of the series' time zone, as the
+   forecasting bench), read at quantile ``--quantile`` (default the app spec's, the median) at now +
+   lead (ready delay + 90 s) through the autoscaler's own policy (``tsdev.platform.policy.decide``)
+   every 30 s.
 
 Reported per autoscaler: minutes where demand exceeded ready capacity, the share of requests above
 capacity, and pod-hours (every pod that exists, ready or not). Targets (issue 7): tsdev has at least 50%
@@ -88,7 +90,7 @@ class Config:
     ready_delay_s: int = 90
     min_replicas: int = 2
     max_replicas: int = 500
-    quantile: float = 0.9
+    quantile: float = Scaling.model_fields["quantile"].default
 
     @property
     def target_rps(self) -> float:
@@ -418,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
         "--target-utilization", type=float, default=0.8, help="HPA target as a share of capacity"
     )
     parser.add_argument("--ready-delay", type=int, default=90, help="seconds from pod creation to ready")
-    parser.add_argument("--quantile", type=float, default=0.9, help="forecast quantile of tsdev's floor")
+    parser.add_argument(
+        "--quantile", type=float, default=Config.quantile, help="forecast quantile of tsdev's floor"
+    )
     parser.add_argument("--days", type=int, default=2, help="days scored at the end of each series")
     parser.add_argument(
         "--fast", action="store_true", help="cheaper forecast candidates (no ARIMA, no boosting)"

@@ -27,6 +27,7 @@ def app_spec(namespace: str, name: str = "web", image: str = "example/web:1", **
                 "max_replicas": 12,
                 "target_rps_per_replica": 10,
                 "scale_up_max_pods": 20,
+                "quantile": 0.9,  # the quantile constant_forecast sets to its rps
                 **scaling,
             },
         }

@@ -92,7 +92,13 @@ class Scaling(_Model):
     forecast_service: str | None = Field(
         default=None, description="Service name of the forecast; default the app name"
     )
-    quantile: float = Field(default=0.9, gt=0, lt=1)
+    quantile: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Forecast quantile the floor is sized for. The median by default: the floor is "
+        "sized at the per-replica target, which keeps its own headroom, and the HPA still reacts above it",
+    )
     lead_seconds: int = Field(default=180, ge=0, le=86400)
     learn_lead: bool = Field(
         default=True, description="Lengthen the lead to the pods' observed start-to-ready"
