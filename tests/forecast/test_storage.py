@@ -143,3 +143,25 @@ def test_points_resample_to_coarser_steps_and_interpolate_quantiles(
     assert frame.height == expected
     assert (frame["q0.3"] <= frame["q0.5"]).all() and (frame["q0.5"] <= frame["q0.7"]).all()
     assert frame["timestamp"][1] - frame["timestamp"][0] == step
+
+
+def test_refit_on_a_configured_time_zone_stores_utc_points_and_local_peak_windows(fresh_store: Store) -> None:
+    insert_history(fresh_store, "shop", END, timedelta(days=4))  # peaks at 14:00 UTC, 15:00 in Berlin
+    zoned = RefitSettings(
+        min_requests=50, horizon=timedelta(hours=12), forecaster=cheap, timezone="Europe/Berlin"
+    )
+    refitter = ForecastRefitter(fresh_store, zoned)
+    [outcome] = refitter.run(now=NOW)
+    assert not outcome.incremental and "Europe/Berlin wall-clock time" in outcome.message
+    stored = latest_forecast(fresh_store, "shop")
+    assert stored is not None and stored.start == END and "Europe/Berlin" in stored.message
+    truth = insert_history(fresh_store, "shop", END + timedelta(minutes=30), timedelta(minutes=30))
+    assert np.abs(stored.mean[:30] - truth).max() < 5
+    seasonality = latest_seasonality(fresh_store, "shop")
+    assert seasonality is not None and "Europe/Berlin" in seasonality.summary
+    assert "UTC" not in seasonality.summary
+
+    [update] = refitter.run(now=END + timedelta(minutes=30, seconds=5))
+    moved = latest_forecast(fresh_store, "shop")
+    assert update.incremental and moved is not None
+    assert moved.start == END + timedelta(minutes=30) and moved.fitted_at == stored.fitted_at
