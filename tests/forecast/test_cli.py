@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -46,3 +47,19 @@ def test_forecast_errors_exit_with_their_codes(server: InProcessServer) -> None:
     assert missing.exit_code == EXIT_FAILURE and "nobody" in missing.stderr
     bad = runner.invoke(app, ["forecast", "checkout", "--server", server.api_url, "--horizon", "soon"])
     assert bad.exit_code == EXIT_USAGE and "horizon" in bad.stderr
+
+
+def test_forecast_shows_times_in_the_asked_time_zone(server: InProcessServer) -> None:
+    send_requests(server.otlp_url, "checkout", minutes=5, per_minute=2)
+    rows = {}
+    for zone in ("UTC", "Asia/Kathmandu"):  # UTC+05:45 all year
+        result = runner.invoke(app, ["forecast", "checkout", "--server", server.api_url, "--timezone", zone])
+        assert result.exit_code == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert f"Time ({zone})" in lines[1]
+        rows[zone] = datetime.strptime(" ".join(lines[2].split()[:2]), "%Y-%m-%d %H:%M")
+    # The second run may start a minute or two later than the first, never earlier.
+    shift = rows["Asia/Kathmandu"] - rows["UTC"]
+    assert timedelta(hours=5, minutes=45) <= shift <= timedelta(hours=5, minutes=48)
+    bad = runner.invoke(app, ["forecast", "checkout", "--server", server.api_url, "--timezone", "Nowhere/X"])
+    assert bad.exit_code == EXIT_USAGE and "unknown time zone" in bad.stderr

@@ -7,12 +7,15 @@ history, the forecast and its intervals, so a person can judge the forecast agai
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
 from tsdev.cli.client import DEFAULT_SERVER, ServerOption
+from tsdev.cli.output import EXIT_USAGE
 
 SPARK = "▁▂▃▄▅▆▇█"
 TABLE_ROWS = 12
@@ -41,13 +44,24 @@ def forecast(
     ] = None,
     history: Annotated[str, typer.Option("--history", help="History shown in the plot: 3d, 12h")] = "3d",
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON")] = False,
+    timezone: Annotated[
+        str,
+        typer.Option(
+            "--timezone", envvar="TSDEV_FORECAST_TIMEZONE", help="Show times in this IANA zone: Europe/Berlin"
+        ),
+    ] = "UTC",
     server: ServerOption = DEFAULT_SERVER,
 ) -> None:
     """Forecast of a service's request rate (requests per minute) with its 80% and 90% intervals."""
     import json
 
     from tsdev.cli.client import ApiClient
-    from tsdev.cli.output import data, info
+    from tsdev.cli.output import abort, data, info
+
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        abort(f"unknown time zone {timezone!r}; use an IANA name like 'Europe/Berlin'", EXIT_USAGE)
 
     params = {"horizon": horizon, "step": step, "quantiles": PLOT_QUANTILES, "operation": operation}
     with ApiClient(server) as client:
@@ -60,11 +74,11 @@ def forecast(
     if as_json:
         data(json.dumps(body, indent=2))
     else:
-        data(_render(body))
+        data(_render(body, zone))
     if body.get("cold_start"):
         info(f"note: {body['message']}")
     if plot is not None:
-        _plot(body, _history_points(past), plot)
+        _plot(body, _history_points(past), plot, zone)
         info(f"plot written to {plot}")
 
 
@@ -79,18 +93,24 @@ def _history_points(body: Any) -> list[tuple[str, float]]:
     return [(p["timestamp"], float(p["value"])) for p in body.get("points", []) if p["value"] is not None]
 
 
-def _render(body: dict[str, Any]) -> str:
+def _wall(timestamp: str, zone: ZoneInfo) -> datetime:
+    """An API timestamp (UTC, ``...Z``) as naive wall-clock time in ``zone``."""
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(zone).replace(tzinfo=None)
+
+
+def _render(body: dict[str, Any], zone: ZoneInfo) -> str:
     from rich.table import Table
 
     from tsdev.cli.render import render
 
     points = body["points"]
     every = max(1, len(points) // TABLE_ROWS)
-    table = Table("Time (UTC)", "p10", "median", "p90", "p95", box=None, pad_edge=False)
+    table = Table(f"Time ({zone.key})", "p10", "median", "p90", "p95", box=None, pad_edge=False)
     for point in points[::every]:
         q = point["quantiles"]
         table.add_row(
-            point["timestamp"].replace("T", " ").rstrip("Z")[:16],
+            _wall(point["timestamp"], zone).strftime("%Y-%m-%d %H:%M"),
             *(f"{q[k]:.1f}" for k in ("0.1", "0.5", "0.9", "0.95")),
         )
     header = (
@@ -102,15 +122,15 @@ def _render(body: dict[str, Any]) -> str:
     return "\n".join([header, render(table), spark])
 
 
-def _plot(body: dict[str, Any], past: list[tuple[str, float]], path: Path) -> None:
+def _plot(body: dict[str, Any], past: list[tuple[str, float]], path: Path, zone: ZoneInfo) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    def when(texts: list[str]) -> np.ndarray:  # naive UTC, as the axis labels say
-        return np.array([t.rstrip("Z") for t in texts], dtype="datetime64[s]")
+    def when(texts: list[str]) -> np.ndarray:  # wall-clock time in ``zone``, as the axis label says
+        return np.array([_wall(t, zone) for t in texts], dtype="datetime64[s]")
 
     points = body["points"]
     times = when([p["timestamp"] for p in points])
@@ -122,7 +142,7 @@ def _plot(body: dict[str, Any], past: list[tuple[str, float]], path: Path) -> No
     ax.fill_between(times, q["0.1"], q["0.9"], color="tab:blue", alpha=0.3, label="80% interval")
     ax.plot(times, q["0.5"], color="tab:blue", lw=1.2, label="median forecast")
     ax.set_ylabel("requests / min")
-    ax.set_xlabel("UTC")
+    ax.set_xlabel(zone.key)
     ax.set_title(f"{body['service']}: {body['model']}", fontsize=9)
     ax.legend(loc="upper left", fontsize=8)
     fig.autofmt_xdate()
