@@ -56,7 +56,7 @@ from tsdev.analysis.forecast import (
     SeasonalNaiveForecaster,
     from_frame,
 )
-from tsdev.analysis.forecast.local_time import validate_timezone
+from tsdev.core.timezones import known_zone
 from tsdev.platform.forecast_source import point_from_frame
 from tsdev.platform.policy import Recommendations, decide
 from tsdev.platform.spec import Scaling
@@ -429,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--timezone",
-        type=validate_timezone,
+        type=known_zone,
         help="IANA time zone whose wall clock the traffic follows, for tsdev's forecasts of every series "
         "(default: the packaged series' own, UTC for --series)",
     )

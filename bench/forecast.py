@@ -46,7 +46,8 @@ from tsdev.analysis.forecast import (
     from_arrays,
     from_frame,
 )
-from tsdev.analysis.forecast.local_time import LocalTimeForecaster, validate_timezone
+from tsdev.analysis.forecast.local_time import LocalTimeForecaster
+from tsdev.core.timezones import known_zone
 
 HORIZONS = (timedelta(hours=1), timedelta(hours=24))
 WINDOW_ENDS_WEEKS_BEFORE = (0, 3, 6)
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--timezone",
-        type=validate_timezone,
+        type=known_zone,
         help="IANA time zone whose wall clock the traffic follows, for every series evaluated "
         "(default: the packaged series' own, UTC for --series)",
     )

@@ -63,3 +63,11 @@ def test_forecast_shows_times_in_the_asked_time_zone(server: InProcessServer) ->
     assert timedelta(hours=5, minutes=45) <= shift <= timedelta(hours=5, minutes=48)
     bad = runner.invoke(app, ["forecast", "checkout", "--server", server.api_url, "--timezone", "Nowhere/X"])
     assert bad.exit_code == EXIT_USAGE and "unknown time zone" in bad.stderr
+    # The server's setting, exceptions and all, read for the service asked about.
+    mapped = runner.invoke(
+        app,
+        ["forecast", "checkout", "--server", server.api_url],
+        env={"TSDEV_FORECAST_TIMEZONE": "UTC,checkout=Asia/Kathmandu"},
+    )
+    assert mapped.exit_code == 0, mapped.stderr
+    assert "Time (Asia/Kathmandu)" in mapped.stdout.splitlines()[1]

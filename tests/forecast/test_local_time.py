@@ -101,15 +101,32 @@ def test_an_unknown_zone_and_a_step_that_cannot_follow_it_are_refused() -> None:
     odd = RegularSeries(FALL_BACK - 40 * step, step, np.ones(80))
     with pytest.raises(ValueError, match="does not divide"):
         LocalTimeForecaster(ZONE).fit(odd)
-    with pytest.raises(ValidationError, match="unknown time zone"):
-        Settings(forecast_timezone="Mars/Olympus_Mons")
 
 
-def test_the_configured_zone_selects_the_forecaster_of_the_refit_jobs() -> None:
-    assert isinstance(RefitSettings.from_settings(Settings()).build(), AutoForecaster)
-    zoned = RefitSettings.from_settings(Settings(forecast_timezone=ZONE)).build()
-    assert isinstance(zoned, LocalTimeForecaster)
-    assert zoned.timezone == ZONE
+def test_the_configured_zones_select_the_forecaster_of_each_service() -> None:
+    assert isinstance(RefitSettings.from_settings(Settings()).build("web"), AutoForecaster)
+    settings = RefitSettings.from_settings(Settings(forecast_timezone=f"{ZONE}, checkout = Europe/Berlin"))
+    zoned = settings.build("web")
+    assert isinstance(zoned, LocalTimeForecaster) and zoned.timezone == ZONE
+    berlin = settings.build("checkout")
+    assert isinstance(berlin, LocalTimeForecaster) and berlin.timezone == "Europe/Berlin"
+    only_one = RefitSettings.from_settings(Settings(forecast_timezone="checkout=Europe/Berlin"))
+    assert isinstance(only_one.build("web"), AutoForecaster)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Mars/Olympus_Mons", "unknown time zone"),
+        (f"{ZONE},checkout=Nowhere/X", "unknown time zone 'Nowhere/X'"),
+        (f"{ZONE},Europe/Berlin", "only the first entry"),
+        (f"{ZONE},=Europe/Berlin", "needs a service name"),
+        ("web=UTC,web=Europe/Berlin", "given a zone twice"),
+    ],
+)
+def test_a_bad_zone_setting_is_refused_naming_the_bad_part(text: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(forecast_timezone=text)
 
 
 def test_peak_windows_are_told_on_the_wall_clock() -> None:

@@ -19,6 +19,7 @@ from tsdev.analysis.forecast.storage import (
 )
 from tsdev.analysis.jobs import repository
 from tsdev.core.store import Store
+from tsdev.core.timezones import ServiceZones
 
 END = datetime(2025, 3, 10, 0, 0)  # a Monday, naive UTC
 NOW = END + timedelta(seconds=30)  # inside the minute after the history: that minute is incomplete
@@ -148,7 +149,10 @@ def test_points_resample_to_coarser_steps_and_interpolate_quantiles(
 def test_refit_on_a_configured_time_zone_stores_utc_points_and_local_peak_windows(fresh_store: Store) -> None:
     insert_history(fresh_store, "shop", END, timedelta(days=4))  # peaks at 14:00 UTC, 15:00 in Berlin
     zoned = RefitSettings(
-        min_requests=50, horizon=timedelta(hours=12), forecaster=cheap, timezone="Europe/Berlin"
+        min_requests=50,
+        horizon=timedelta(hours=12),
+        forecaster=cheap,
+        timezones=ServiceZones.parse("Asia/Tokyo,shop=Europe/Berlin"),
     )
     refitter = ForecastRefitter(fresh_store, zoned)
     [outcome] = refitter.run(now=NOW)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import typer
 
 from tsdev.cli.client import DEFAULT_SERVER, ServerOption
 from tsdev.cli.output import EXIT_USAGE
+from tsdev.core.timezones import ServiceZones
 
 SPARK = "▁▂▃▄▅▆▇█"
 TABLE_ROWS = 12
@@ -47,7 +48,9 @@ def forecast(
     timezone: Annotated[
         str,
         typer.Option(
-            "--timezone", envvar="TSDEV_FORECAST_TIMEZONE", help="Show times in this IANA zone: Europe/Berlin"
+            "--timezone",
+            envvar="TSDEV_FORECAST_TIMEZONE",
+            help="Show times in this IANA zone (Europe/Berlin); read as the server reads the variable",
         ),
     ] = "UTC",
     server: ServerOption = DEFAULT_SERVER,
@@ -59,9 +62,9 @@ def forecast(
     from tsdev.cli.output import abort, data, info
 
     try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        abort(f"unknown time zone {timezone!r}; use an IANA name like 'Europe/Berlin'", EXIT_USAGE)
+        zone = ZoneInfo(ServiceZones.parse(timezone).for_service(service))
+    except ValueError as error:
+        abort(f"--timezone: {error}", EXIT_USAGE)
 
     params = {"horizon": horizon, "step": step, "quantiles": PLOT_QUANTILES, "operation": operation}
     with ApiClient(server) as client:

@@ -162,7 +162,8 @@ TSDEV_FORECAST_COUNTER_OPERATION_ATTRIBUTE = "TSDEV_FORECAST_COUNTER_OPERATION_A
 forecasts of one operation. Default: ``http.route``."""
 
 TSDEV_FORECAST_TIMEZONE = "TSDEV_FORECAST_TIMEZONE"
-"""Time zone (IANA name: ``America/New_York``) whose wall clock the services' traffic follows.
+"""Time zone (IANA name: ``America/New_York``) whose wall clock the services' traffic follows,
+optionally followed by services that follow another (``America/New_York,checkout=Europe/Berlin``).
 Forecasts are fitted on that clock, so a daily peak that moves by an hour in UTC when daylight saving
 time starts or ends stays where the models expect it; stored forecasts and the API stay in UTC.
 Default: ``UTC``."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tsdev.core.timezones import ServiceZones
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 Role = Literal["all", "ingest", "api"]
@@ -64,12 +65,14 @@ class Settings(BaseSettings):
 
     @field_validator("forecast_timezone")
     @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name like 'Europe/Berlin'") from error
+    def _known_timezones(cls, value: str) -> str:
+        ServiceZones.parse(value)
         return value
+
+    @property
+    def forecast_timezones(self) -> ServiceZones:
+        """``forecast_timezone`` read: the default zone and the services that follow another one."""
+        return ServiceZones.parse(self.forecast_timezone)
 
     @field_validator("log_level", "role", mode="before")
     @classmethod

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
@@ -37,15 +36,7 @@ from tsdev.analysis.forecast.base import Forecaster, aligned_values, forecast_fr
 from tsdev.analysis.forecast.events import Event, as_events
 from tsdev.analysis.forecast.intervals import DEFAULT_QUANTILES, validate_quantiles
 from tsdev.analysis.forecast.result import ForecastResult
-
-
-def validate_timezone(name: str) -> str:
-    """``name`` if it is a time zone the system knows (IANA names: ``Europe/Berlin``), else an error."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'Europe/Berlin'") from error
-    return name
+from tsdev.core.timezones import known_zone
 
 
 def wall_times(timestamps: TimeArray, timezone: str) -> TimeArray:
@@ -99,7 +90,7 @@ class LocalTimeForecaster(Forecaster):
         return self.inner_.label if hasattr(self, "inner_") else self.name
 
     def fit(self, y: RegularSeries | pl.DataFrame, X: Sequence[Event] | None = None) -> Self:  # noqa: N803
-        validate_timezone(self.timezone)
+        known_zone(self.timezone)
         series = as_series(y)
         self.step_ = series.step
         self.next_time_ = series.start + len(series) * series.step

@@ -37,6 +37,7 @@ from tsdev.analysis.forecast.storage import (
 from tsdev.analysis.seasonality import analyze_seasonality
 from tsdev.core.settings import Settings
 from tsdev.core.store import Store
+from tsdev.core.timezones import UTC_ZONE, ServiceZones
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +59,8 @@ class RefitSettings:
     """Age after which a kept model is refitted rather than updated."""
     forecaster: Callable[[], AutoForecaster] = field(default=AutoForecaster)
     """Builds the forecaster of a full fit (tests and small deployments pass a cheaper one)."""
-    timezone: str = "UTC"
-    """Time zone whose wall clock the traffic follows: models are fitted, and peak windows told, on it."""
+    timezones: ServiceZones = field(default_factory=ServiceZones)
+    """Whose wall clock each service's traffic follows: models are fitted, and peak windows told, on it."""
     source: RateSource = field(default_factory=RateSource)
     """Where request rates are read: server spans, or the configured counter metric."""
 
@@ -67,12 +68,13 @@ class RefitSettings:
     def from_settings(cls, settings: Settings) -> RefitSettings:
         """The defaults, reading request rates from the source ``settings`` configure, fitted on the
         configured time zone's wall clock."""
-        return cls(timezone=settings.forecast_timezone, source=RateSource.from_settings(settings))
+        return cls(timezones=settings.forecast_timezones, source=RateSource.from_settings(settings))
 
-    def build(self) -> ServingForecaster:
-        """The unfitted forecaster of a full fit."""
+    def build(self, service: str) -> ServingForecaster:
+        """The unfitted forecaster of a full fit of ``service``."""
         auto = self.forecaster()
-        return auto if self.timezone == "UTC" else LocalTimeForecaster(self.timezone, auto)
+        zone = self.timezones.for_service(service)
+        return auto if zone == UTC_ZONE else LocalTimeForecaster(zone, auto)
 
 
 @dataclass(frozen=True)
@@ -161,12 +163,13 @@ class ForecastRefitter:
             if series is None:
                 self._kept.pop(key, None)
                 return None
-            model = self.settings.build().fit(series, list(events))
+            model = self.settings.build(service).fit(series, list(events))
             history_end = _end_of(series)
             self._store(model, service, operation, history_end)
             self._kept[key] = _Kept(model, history_end, events)
             if not model.cold_start_:
-                seasonality = analyze_seasonality(series, timezone=self.settings.timezone)
+                zone = self.settings.timezones.for_service(service)
+                seasonality = analyze_seasonality(series, timezone=zone)
                 save_seasonality(self.store, service, operation, seasonality)
                 if not operation:
                     start_ns = int(series.start.astype("datetime64[ns]").astype("int64"))

@@ -92,7 +92,8 @@ def current_seasonality(refitter: ForecastRefitter, service: str) -> StoredSeaso
     series = refitter.settings.source.series(store, service, lookback=refitter.settings.lookback)
     if series is None:
         return None
-    save_seasonality(store, service, "", analyze_seasonality(series, timezone=refitter.settings.timezone))
+    zone = refitter.settings.timezones.for_service(service)
+    save_seasonality(store, service, "", analyze_seasonality(series, timezone=zone))
     return latest_seasonality(store, service)
 
 
