@@ -43,8 +43,14 @@ def _tsdev_services() -> list[str]:
     ]
 
 
+def _interpolated(value: object) -> str:
+    """``value`` as Compose gives it with no variable set in the shell: ``${NAME:-default}`` is the
+    default, ``${NAME}`` empty."""
+    return re.sub(r"\$\{\w+(?::?-([^}]*))?\}", lambda match: match.group(1) or "", str(value))
+
+
 def _env(service: str) -> dict[str, str]:
-    return {k: str(v) for k, v in (SERVICES[service].get("environment") or {}).items()}
+    return {k: _interpolated(v) for k, v in (SERVICES[service].get("environment") or {}).items()}
 
 
 def _published(service: str) -> dict[int, int]:
