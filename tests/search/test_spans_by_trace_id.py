@@ -4,6 +4,7 @@ a lookup returns every span whether its part has the projection yet or not."""
 from __future__ import annotations
 
 from tests.support.recording import RecordingStore
+from tests.support.rows import stored_span_ids
 from tsdev.core.query import traces as queries
 from tsdev.core.store import MIGRATIONS, Store
 from tsdev.core.store.client import Retention
@@ -43,15 +44,6 @@ def _trace_id(store: Store, number: int) -> str:
     return str(rows[0][0])
 
 
-def _stored_span_ids(store: Store, trace_id: str) -> list[str]:
-    rows = store.query_rows(
-        f"SELECT SpanId FROM {store.table(TRACES)} WHERE TraceId = {{id:String}} ORDER BY Timestamp, SpanId"
-        " SETTINGS optimize_use_projections = 0",
-        {"id": trace_id},
-    )
-    return [row[0] for row in rows]
-
-
 def _materialize(store: Store) -> None:
     """Waits for the projection in every part (the migration's own mutation does not wait)."""
     store.command(
@@ -75,7 +67,7 @@ def test_lookup_by_id_reads_the_projection(fresh_store: Store) -> None:
     recording = RecordingStore(fresh_store)
     trace = queries.get_trace(recording, trace_id)  # type: ignore[arg-type]
     assert trace is not None
-    assert [span.span_id for span in trace.spans] == _stored_span_ids(fresh_store, trace_id)
+    assert [span.span_id for span in trace.spans] == stored_span_ids(fresh_store, trace_id)
     assert len(trace.spans) == 8
 
     spans_sql, params = recording.statements[-1]
@@ -100,7 +92,7 @@ def test_spans_stored_before_the_migration_are_found_with_or_without_projection(
         trace_id = _trace_id(bare_store, number)
         trace = queries.get_trace(bare_store, trace_id)
         assert trace is not None
-        assert [span.span_id for span in trace.spans] == _stored_span_ids(bare_store, trace_id)
+        assert [span.span_id for span in trace.spans] == stored_span_ids(bare_store, trace_id)
 
     bare_store.migrate(RETENTION)
     _materialize(bare_store)
@@ -110,4 +102,4 @@ def test_spans_stored_before_the_migration_are_found_with_or_without_projection(
         trace = queries.get_trace(bare_store, trace_id)
         assert trace is not None
         assert len(trace.spans) == 8
-        assert [span.span_id for span in trace.spans] == _stored_span_ids(bare_store, trace_id)
+        assert [span.span_id for span in trace.spans] == stored_span_ids(bare_store, trace_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.rows import stored_span_ids
 from tsdev.core.query import traces as queries
 from tsdev.core.query.traces import TraceSummary
 from tsdev.core.store import MIGRATIONS, Store
@@ -69,15 +70,6 @@ def _from_spans(store: Store, trace_ids: list[str]) -> dict[str, TraceSummary]:
     }
 
 
-def _span_ids(store: Store, trace_id: str) -> list[str]:
-    rows = store.query_rows(
-        f"SELECT SpanId FROM {store.table('otel_traces')} WHERE TraceId = {{id:String}}"
-        " ORDER BY Timestamp, SpanId",
-        {"id": trace_id},
-    )
-    return [row[0] for row in rows]
-
-
 @pytest.fixture
 def stored(fresh_store: Store) -> tuple[Store, list[str]]:
     return fresh_store, _insert(fresh_store)
@@ -95,7 +87,7 @@ def test_trace_by_id_returns_every_span_in_start_order(stored: tuple[Store, list
     for trace_id in trace_ids:
         trace = queries.get_trace(store, trace_id)
         assert trace is not None
-        assert [span.span_id for span in trace.spans] == _span_ids(store, trace_id)
+        assert [span.span_id for span in trace.spans] == stored_span_ids(store, trace_id)
         assert {span.service_name for span in trace.spans} == set(
             queries.summarize_traces(store, [trace_id])[trace_id].services
         )
@@ -107,7 +99,7 @@ def test_several_traces_at_once(stored: tuple[Store, list[str]]) -> None:
     traces = queries.get_traces(store, wanted)
     assert [t.trace_id for t in traces] == [trace_ids[5], trace_ids[0], trace_ids[39]]
     for trace in traces:
-        assert [span.span_id for span in trace.spans] == _span_ids(store, trace.trace_id)
+        assert [span.span_id for span in trace.spans] == stored_span_ids(store, trace.trace_id)
 
 
 def test_absent_trace(stored: tuple[Store, list[str]]) -> None:
@@ -124,4 +116,4 @@ def test_migration_summarizes_the_spans_stored_before_it(bare_store: Store) -> N
     assert queries.summarize_traces(bare_store, trace_ids) == _from_spans(bare_store, trace_ids)
     trace = queries.get_trace(bare_store, trace_ids[17])
     assert trace is not None
-    assert [span.span_id for span in trace.spans] == _span_ids(bare_store, trace_ids[17])
+    assert [span.span_id for span in trace.spans] == stored_span_ids(bare_store, trace_ids[17])

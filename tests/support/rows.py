@@ -60,3 +60,14 @@ def fetch(store: Store, table: str, where: str = "1", order_by: str = "tuple()")
 
 def count(store: Store, table: str, where: str = "1") -> int:
     return int(store.query_rows(f"SELECT count() FROM {store.table(table)} WHERE {where}")[0][0])
+
+
+def stored_span_ids(store: Store, trace_id: str) -> list[str]:
+    """The span ids of a trace as ``otel_traces`` itself holds them (not its trace-id projection), in
+    start order: what a trace read must give back."""
+    rows = store.query_rows(
+        f"SELECT SpanId FROM {store.table('otel_traces')} WHERE TraceId = {{id:String}}"
+        " ORDER BY Timestamp, SpanId SETTINGS optimize_use_projections = 0",
+        {"id": trace_id},
+    )
+    return [row[0] for row in rows]
