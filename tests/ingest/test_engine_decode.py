@@ -202,14 +202,27 @@ def test_requests_the_engine_cannot_render_take_the_python_path(
     assert _rows(fresh_store) == _rows(python_store)
 
 
+def test_each_request_of_a_batch_spread_over_several_files_keeps_its_own_verdict(
+    fresh_store: Store, python_store: Store
+) -> None:
+    # A batch is handed over as one file per engine thread; the check's verdicts must find their
+    # requests again across the files, wherever the odd ones sit.
+    odd_span = _span(0, attributes=[_kv("a", array_value=ArrayValue())])
+    bodies = [_request([odd_span if n in (1, 3, 6) else _span(n)]) for n in range(7)]
+    batch = _store_both_ways(fresh_store, python_store, bodies)
+    assert [rows.decoded is not None for rows in batch] == [n in (1, 3, 6) for n in range(7)]
+    assert _rows(fresh_store) == _rows(python_store)
+    assert len(_rows(fresh_store)) == 7
+
+
 def test_requests_are_decoded_in_python_when_they_cannot_be_handed_to_the_engine(
     fresh_store: Store, python_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def disk_full(*args: Any, **kwargs: Any) -> Any:
         raise OSError(28, "No space left on device")
 
-    # Only the engine path's hand-over file fails; the driver's own temporary files still work.
-    monkeypatch.setattr(tempfile, "mkstemp", disk_full)
+    # Only the engine path's hand-over directory fails; the driver's own temporary files still work.
+    monkeypatch.setattr(tempfile, "mkdtemp", disk_full)
     batch = _store_both_ways(fresh_store, python_store, [_request([_span(1)]), _request([_span(2)])])
     assert all(rows.decoded is not None for rows in batch)
     stored = _rows(fresh_store)

@@ -30,3 +30,47 @@ def test_a_batch_that_cannot_even_be_converted_fails_its_requests_and_the_writer
 
     asyncio.run(scenario())
     assert fresh_store.query_rows(f"SELECT count() FROM {fresh_store.table(tables.TRACES)}") == [(1,)]
+
+
+def _inserts(metrics: IngestMetrics) -> float:
+    labels = {"table": tables.TRACES, "outcome": "ok"}
+    return metrics.registry.get_sample_value("tsdev_store_batches_total", labels) or 0.0
+
+
+def test_requests_answered_together_come_back_into_one_insert(fresh_store: Store) -> None:
+    # Four clients answered by one insert send their next requests a little apart; the writer waits
+    # for as many as its last batch held instead of inserting the first on its own.
+    async def scenario() -> tuple[float, float]:
+        metrics = IngestMetrics()
+        writer = BatchWriter(fresh_store, metrics, linger_seconds=30)
+        writer.start()
+        first = [TRACES.decode(_request([_span(n)]), json_body=False).rows for n in range(4)]
+        await asyncio.gather(*(writer.write(rows) for rows in first))
+        first_wave = _inserts(metrics)
+
+        async def later(n: int) -> None:
+            await asyncio.sleep(0.02 * n)
+            await writer.write(TRACES.decode(_request([_span(10 + n)]), json_body=False).rows)
+
+        await asyncio.wait_for(asyncio.gather(*(later(n) for n in range(4))), timeout=25)
+        await writer.close()
+        return first_wave, _inserts(metrics) - first_wave
+
+    first_wave, second_wave = asyncio.run(scenario())
+    assert first_wave == 1
+    assert second_wave == 1
+    assert fresh_store.query_rows(f"SELECT count() FROM {fresh_store.table(tables.TRACES)}") == [(8,)]
+
+
+def test_an_idle_writer_does_not_wait_for_company(fresh_store: Store) -> None:
+    # One request at a time: each batch held one, so none waits for the (here absurdly long) linger.
+    async def scenario() -> None:
+        writer = BatchWriter(fresh_store, IngestMetrics(), linger_seconds=600)
+        writer.start()
+        for n in range(3):
+            rows = TRACES.decode(_request([_span(n)]), json_body=False).rows
+            await asyncio.wait_for(writer.write(rows), timeout=120)
+        await writer.close()
+
+    asyncio.run(scenario())
+    assert fresh_store.query_rows(f"SELECT count() FROM {fresh_store.table(tables.TRACES)}") == [(3,)]

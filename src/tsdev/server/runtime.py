@@ -44,6 +44,7 @@ class Runtime:
             self.store,
             self.metrics,
             max_rows=self.settings.batch_max_rows,
+            linger_seconds=self.settings.batch_linger_seconds,
             max_queued_rows=self.settings.max_queued_rows,
             spool=self._spool(),
         )

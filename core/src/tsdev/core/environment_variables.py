@@ -64,6 +64,10 @@ TSDEV_BATCH_MAX_ROWS = "TSDEV_BATCH_MAX_ROWS"
 """Most rows one insert into a table may carry; concurrent requests share a batch up to this size.
 Default: 100000."""
 
+TSDEV_BATCH_LINGER_SECONDS = "TSDEV_BATCH_LINGER_SECONDS"
+"""Under load, how long the writer waits for as many requests as its previous batch held before it
+inserts what it has (an idle server never waits). Default: 0.03."""
+
 TSDEV_INGEST_ENGINE_DECODE = "TSDEV_INGEST_ENGINE_DECODE"
 """On the embedded store, let ClickHouse parse and flatten OTLP/protobuf trace and log requests itself
 (about three times the end-to-end rate of decoding them in Python in ``bench/ingest.py``, with the
@@ -184,6 +188,7 @@ ALL = [
     TSDEV_MAX_INFLIGHT_BYTES,
     TSDEV_MAX_QUEUED_ROWS,
     TSDEV_BATCH_MAX_ROWS,
+    TSDEV_BATCH_LINGER_SECONDS,
     TSDEV_INGEST_ENGINE_DECODE,
     TSDEV_SPOOL_DIR,
     TSDEV_SPOOL_MAX_BYTES,

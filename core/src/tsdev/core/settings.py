@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     max_inflight_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
     max_queued_rows: int = Field(default=1_000_000, gt=0)
     batch_max_rows: int = Field(default=100_000, gt=0)
+    batch_linger_seconds: float = Field(default=0.03, ge=0, le=10)
     ingest_engine_decode: bool = True
     spool_dir: Path | None = None
     spool_max_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)

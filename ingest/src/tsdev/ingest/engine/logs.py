@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from tsdev.ingest.decode.ids import SPAN_ID_BYTES, TRACE_ID_BYTES
 from tsdev.ingest.engine.sql import (
+    ANY_VALUE,
+    KEY_KINDS,
     KEY_VALUES,
+    VALUE_KIND,
     Flattening,
     attribute_map,
     attributes_flat,
@@ -15,16 +18,20 @@ from tsdev.ingest.engine.sql import (
     value_text,
 )
 
-_ANY_VALUE = KEY_VALUES.removeprefix("Array(Tuple(key String, value ").removesuffix("))")
 _RECORD = (
     "Tuple(time_unix_nano UInt64, observed_time_unix_nano UInt64, severity_number Int32,"
-    f" severity_text String, body {_ANY_VALUE}, attributes {KEY_VALUES}, flags UInt32,"
+    f" severity_text String, body {ANY_VALUE}, attributes {KEY_VALUES}, flags UInt32,"
     " trace_id String, span_id String, event_name String)"
 )
 _STRUCTURE = (
     f"resource_logs Array(Tuple(resource Tuple(attributes {KEY_VALUES}), schema_url String,"
     f" scope_logs Array(Tuple(scope Tuple(name String, version String, attributes {KEY_VALUES}),"
     f" schema_url String, log_records Array({_RECORD})))))"
+)
+_CHECK_STRUCTURE = (
+    f"resource_logs Array(Tuple(resource Tuple(attributes {KEY_KINDS}),"
+    f" scope_logs Array(Tuple(scope Tuple(attributes {KEY_KINDS}), log_records Array(Tuple(body {VALUE_KIND},"
+    f" attributes {KEY_KINDS}, trace_id String, span_id String))))))"
 )
 _RECORD_FLAT = " AND ".join(
     [
@@ -49,6 +56,7 @@ LOGS = Flattening(
         f" AND arrayAll(sc -> {attributes_flat('sc.scope.attributes')}"
         f" AND arrayAll(it -> {_RECORD_FLAT}, sc.log_records), res.scope_logs), resource_logs)"
     ),
+    check_structure=_CHECK_STRUCTURE,
     resource_columns={
         "resource_attributes": attribute_map("res.resource.attributes"),
         "service": service_name("resource_attributes"),

@@ -14,7 +14,6 @@ inserted again by the Python path: the same at-least-once outcome as a spool rep
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 from tsdev.core.store import Store, tables
 from tsdev.ingest.decode import Decoded, TableRows
 from tsdev.ingest.engine.logs import LOGS
-from tsdev.ingest.engine.sql import Flattening
+from tsdev.ingest.engine.sql import ENGINE_THREADS, Flattening
 from tsdev.ingest.engine.traces import TRACES
 
 logger = logging.getLogger(__name__)
@@ -58,41 +57,61 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-def _write_requests(bodies: list[bytes]) -> Path:
-    """The bodies as one file of length-delimited messages (ClickHouse's ``Protobuf`` format)."""
-    handle, name = tempfile.mkstemp(prefix="tsdev-otlp-", suffix=".pb")
-    with os.fdopen(handle, "wb") as file:
-        for body in bodies:
-            file.write(_varint(len(body)))
-            file.write(body)
-    return Path(name)
+def _write_requests(bodies: list[bytes], directory: Path) -> list[int]:
+    """The bodies as up to ``ENGINE_THREADS`` files of length-delimited messages (ClickHouse's
+    ``Protobuf`` format) in ``directory``, consecutive runs of requests in the files' name order;
+    return how many requests each file holds."""
+    files = min(ENGINE_THREADS, len(bodies))
+    counts = [len(bodies) // files + (n < len(bodies) % files) for n in range(files)]
+    start = 0
+    for n, count in enumerate(counts):
+        with open(directory / f"part-{n:02d}.pb", "wb") as file:
+            for body in bodies[start : start + count]:
+                file.write(_varint(len(body)))
+                file.write(body)
+        start += count
+    return counts
+
+
+def _flat_in_order(rows: list[tuple[object, ...]], counts: list[int]) -> list[bool] | None:
+    """The check's verdicts in request order, or None when they do not add up to the files."""
+    by_file: dict[str, list[bool]] = {}
+    for name, flat in rows:
+        by_file.setdefault(str(name), []).append(bool(flat))
+    names = sorted(by_file)
+    if [len(by_file[name]) for name in names] != counts:
+        return None
+    return [flat for name in names for flat in by_file[name]]
 
 
 def commit_in_engine(store: Store, table: str, batch: list[EngineRows]) -> list[TableRows]:
     """Store what the engine can of ``batch``; return the Python-decoded rows of the rest, which
     the caller inserts (or spools) like any other rows."""
     flattening = ENGINE_TABLES[table]
+    scratch: tempfile.TemporaryDirectory[str] | None = None
     try:
-        path = _write_requests([rows.body for rows in batch])
+        scratch = tempfile.TemporaryDirectory(prefix="tsdev-otlp-")
+        counts = _write_requests([rows.body for rows in batch], Path(scratch.name))
     except OSError as exc:
+        if scratch is not None:
+            scratch.cleanup()
         logger.warning("cannot hand %s requests to the engine, decoding in Python: %s", len(batch), exc)
         return [table_rows for rows in batch for table_rows in rows.decode_in_python()]
-    try:
+    with scratch as directory:
+        files = Path(directory) / "part-*.pb"
         try:
-            flat = [bool(row[0]) for row in store.query_rows(flattening.check_sql(path))]
+            flat = _flat_in_order(store.query_rows(flattening.check_sql(files)), counts)
         except Exception as exc:
             logger.warning("engine could not read %s requests, decoding them in Python: %s", len(batch), exc)
-            flat = []
-        if len(flat) != len(batch):
+            flat = None
+        if flat is None:
             flat = [False] * len(batch)
         if any(flat):
             try:
-                store.command(flattening.insert_sql(store.table(table), path, all_flat=all(flat)))
+                store.command(flattening.insert_sql(store.table(table), files, all_flat=all(flat)))
             except Exception as exc:
                 logger.warning("engine insert into %s failed, decoding in Python: %s", table, exc)
                 flat = [False] * len(batch)
-    finally:
-        path.unlink(missing_ok=True)
     left: list[TableRows] = []
     for rows, stored in zip(batch, flat, strict=True):
         if not stored:

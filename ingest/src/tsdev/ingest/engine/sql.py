@@ -18,14 +18,22 @@ from tsdev.ingest.decode.batch import MAX_TIMESTAMP_NS
 
 SCHEMA_FILE = Path(__file__).with_name("otlp_subset.proto")
 
-_ANY_VALUE = (
-    "Tuple(string_value String, bool_value Bool, int_value Int64, double_value Float64,"
-    " array_value String, kvlist_value String, bytes_value String,"
-    " value Enum8('none' = 0, 'string_value' = 1, 'bool_value' = 2, 'int_value' = 3,"
-    " 'double_value' = 4, 'array_value' = 5, 'kvlist_value' = 6, 'bytes_value' = 7))"
+_VALUE_KIND = (
+    "Enum8('none' = 0, 'string_value' = 1, 'bool_value' = 2, 'int_value' = 3,"
+    " 'double_value' = 4, 'array_value' = 5, 'kvlist_value' = 6, 'bytes_value' = 7)"
 )
-KEY_VALUES = f"Array(Tuple(key String, value {_ANY_VALUE}))"
-"""A repeated ``KeyValue`` field, its ``AnyValue`` with the oneof's presence as ``value``."""
+ANY_VALUE = (
+    "Tuple(string_value String, bool_value Bool, int_value Int64, double_value Float64,"
+    f" array_value String, kvlist_value String, bytes_value String, value {_VALUE_KIND})"
+)
+"""An ``AnyValue``, with the oneof's presence as ``value``."""
+KEY_VALUES = f"Array(Tuple(key String, value {ANY_VALUE}))"
+"""A repeated ``KeyValue`` field."""
+VALUE_KIND = f"Tuple(array_value String, kvlist_value String, value {_VALUE_KIND})"
+"""An ``AnyValue`` as the check reads it: whether it holds an array or a key-value list (the format
+tells a oneof's presence only for the fields it reads; other kinds read as ``none``)."""
+KEY_KINDS = f"Array(Tuple(key String, value {VALUE_KIND}))"
+"""A repeated ``KeyValue`` field as the check reads it: keys and value kinds, values skipped."""
 
 
 def quoted(text: str) -> str:
@@ -121,8 +129,10 @@ def enum_name(names: tuple[str, ...], number: str) -> str:
     return f"[{listed}][if({number} BETWEEN 0 AND {len(names) - 1}, {number} + 1, 1)]"
 
 
-# The file is parsed by one thread; flattening and writing the parts can use the other cores.
-_INSERT_THREADS = max(1, min(4, os.cpu_count() or 1))
+ENGINE_THREADS = max(1, min(4, os.cpu_count() or 1))
+"""Threads an engine-path statement may use. A batch is written as this many files, because one
+file is parsed by one thread; and the table's materialized views are fed in parallel, so that
+writing the table, its projection and each view's part do not wait on one another."""
 
 
 @dataclass(frozen=True)
@@ -141,20 +151,24 @@ class Flattening:
     items: str
     flat: str
     """True for a request the engine stores exactly as the Python decoder would."""
+    check_structure: str
+    """The fields ``flat`` reads, and no others: the check skips the rest of each request unread."""
     resource_columns: dict[str, str]
     scope_columns: dict[str, str]
     columns: dict[str, str]
     """Every column of the table, in the Python decoder's order, with its expression."""
 
     def check_sql(self, path: Path) -> str:
-        """One row per request in ``path``, in file order: whether the engine can store it."""
+        """One row per request in the files ``path`` matches (a glob): the file's name, then
+        whether the engine can store the request; a file's rows come in its order."""
         return (
-            f"SELECT {self.flat} FROM {source(path, self.structure)}"
-            f" SETTINGS {settings(self.message)}, max_threads = 1"
+            f"SELECT _file, {self.flat} FROM {source(path, self.check_structure)}"
+            f" SETTINGS {settings(self.message)}, max_threads = {ENGINE_THREADS}"
         )
 
     def insert_sql(self, table: str, path: Path, *, all_flat: bool) -> str:
-        """Flatten the storable requests in ``path`` into ``table`` (a qualified name). With
+        """Flatten the storable requests in the files ``path`` matches into ``table`` (a qualified
+        name). With
         ``all_flat`` (the check passed every request) the check is not repeated."""
         names = ", ".join(f"`{name}`" for name in self.columns)
         values = ",\n    ".join(self.columns.values())
@@ -176,7 +190,8 @@ FROM (
     ARRAY JOIN scopes AS sc
 )
 ARRAY JOIN items AS it
-SETTINGS {settings(self.message)}, max_insert_threads = {_INSERT_THREADS}"""
+SETTINGS {settings(self.message)}, max_threads = {ENGINE_THREADS},
+    max_insert_threads = {ENGINE_THREADS}, parallel_view_processing = 1"""
 
 
 def service_name(attributes: str) -> str:

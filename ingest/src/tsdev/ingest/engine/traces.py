@@ -5,6 +5,7 @@ from __future__ import annotations
 from tsdev.ingest.decode.ids import SPAN_ID_BYTES, TRACE_ID_BYTES
 from tsdev.ingest.decode.traces import SPAN_KINDS, STATUS_CODES
 from tsdev.ingest.engine.sql import (
+    KEY_KINDS,
     KEY_VALUES,
     Flattening,
     attribute_map,
@@ -30,6 +31,12 @@ _SPAN = (
 _STRUCTURE = (
     f"resource_spans Array(Tuple(resource Tuple(attributes {KEY_VALUES}),"
     f" scope_spans Array(Tuple(scope Tuple(name String, version String), spans Array({_SPAN})))))"
+)
+_CHECK_STRUCTURE = (
+    f"resource_spans Array(Tuple(resource Tuple(attributes {KEY_KINDS}), scope_spans Array(Tuple(spans"
+    f" Array(Tuple(trace_id String, span_id String, parent_span_id String, attributes {KEY_KINDS},"
+    f" events Array(Tuple(attributes {KEY_KINDS})),"
+    f" links Array(Tuple(trace_id String, span_id String, attributes {KEY_KINDS}))))))))"
 )
 _LINK_FLAT = " AND ".join(
     [
@@ -63,6 +70,7 @@ TRACES = Flattening(
         f"arrayAll(res -> {attributes_flat('res.resource.attributes')}"
         f" AND arrayAll(sc -> arrayAll(it -> {_SPAN_FLAT}, sc.spans), res.scope_spans), resource_spans)"
     ),
+    check_structure=_CHECK_STRUCTURE,
     resource_columns={
         "resource_attributes": attribute_map("res.resource.attributes"),
         "service": service_name("resource_attributes"),
