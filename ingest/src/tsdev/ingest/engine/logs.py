@@ -7,6 +7,8 @@ from tsdev.ingest.engine.sql import (
     ANY_VALUE,
     KEY_KINDS,
     KEY_VALUES,
+    SCALAR_KEY_VALUES,
+    SCALAR_VALUE,
     VALUE_KIND,
     Flattening,
     attribute_map,
@@ -18,16 +20,22 @@ from tsdev.ingest.engine.sql import (
     value_text,
 )
 
-_RECORD = (
-    "Tuple(time_unix_nano UInt64, observed_time_unix_nano UInt64, severity_number Int32,"
-    f" severity_text String, body {ANY_VALUE}, attributes {KEY_VALUES}, flags UInt32,"
-    " trace_id String, span_id String, event_name String)"
-)
-_STRUCTURE = (
-    f"resource_logs Array(Tuple(resource Tuple(attributes {KEY_VALUES}), schema_url String,"
-    f" scope_logs Array(Tuple(scope Tuple(name String, version String, attributes {KEY_VALUES}),"
-    f" schema_url String, log_records Array({_RECORD})))))"
-)
+
+def _structure(key_values: str, any_value: str) -> str:
+    """An ``ExportLogsServiceRequest`` with every attribute list read as ``key_values`` and
+    every body as ``any_value``."""
+    record = (
+        "Tuple(time_unix_nano UInt64, observed_time_unix_nano UInt64, severity_number Int32,"
+        f" severity_text String, body {any_value}, attributes {key_values}, flags UInt32,"
+        " trace_id String, span_id String, event_name String)"
+    )
+    return (
+        f"resource_logs Array(Tuple(resource Tuple(attributes {key_values}), schema_url String,"
+        f" scope_logs Array(Tuple(scope Tuple(name String, version String, attributes {key_values}),"
+        f" schema_url String, log_records Array({record})))))"
+    )
+
+
 _CHECK_STRUCTURE = (
     f"resource_logs Array(Tuple(resource Tuple(attributes {KEY_KINDS}),"
     f" scope_logs Array(Tuple(scope Tuple(attributes {KEY_KINDS}), log_records Array(Tuple(body {VALUE_KIND},"
@@ -45,7 +53,8 @@ _RECORD_FLAT = " AND ".join(
 
 LOGS = Flattening(
     message="ExportLogsServiceRequest",
-    structure=_STRUCTURE,
+    structure=_structure(KEY_VALUES, ANY_VALUE),
+    scalar_structure=_structure(SCALAR_KEY_VALUES, SCALAR_VALUE),
     resources="resource_logs",
     scopes="scope_logs",
     items="log_records",

@@ -29,6 +29,13 @@ ANY_VALUE = (
 """An ``AnyValue``, with the oneof's presence as ``value``."""
 KEY_VALUES = f"Array(Tuple(key String, value {ANY_VALUE}))"
 """A repeated ``KeyValue`` field."""
+SCALAR_VALUE = (
+    "Tuple(string_value String, bool_value Bool, int_value Int64, double_value Float64,"
+    f" bytes_value String, value {_VALUE_KIND})"
+)
+"""An ``AnyValue`` known to be a scalar, as the insert reads it once the check passed every request:
+the arrays and key-value lists it never holds are not copied out of the request."""
+SCALAR_KEY_VALUES = f"Array(Tuple(key String, value {SCALAR_VALUE}))"
 VALUE_KIND = f"Tuple(array_value String, kvlist_value String, value {_VALUE_KIND})"
 """An ``AnyValue`` as the check reads it: whether it holds an array or a key-value list (the format
 tells a oneof's presence only for the fields it reads; other kinds read as ``none``)."""
@@ -146,6 +153,9 @@ class Flattening:
 
     message: str
     structure: str
+    """The request as the insert reads it when some requests may not be flat."""
+    scalar_structure: str
+    """The same with ``SCALAR_VALUE`` for every ``AnyValue``: read when every request is flat."""
     resources: str
     scopes: str
     items: str
@@ -176,6 +186,7 @@ class Flattening:
         scope = "".join(f"{value} AS {alias}, " for alias, value in self.scope_columns.items())
         carried = "".join(f"{alias}, " for alias in self.resource_columns)
         where = "" if all_flat else f" WHERE {self.flat}"
+        structure = self.scalar_structure if all_flat else self.structure
         return f"""
 INSERT INTO {table} ({names})
 SELECT
@@ -184,7 +195,7 @@ FROM (
     SELECT {carried}{scope}sc.{self.items} AS items
     FROM (
         SELECT {resource}res.{self.scopes} AS scopes
-        FROM (SELECT {self.resources} FROM {source(path, self.structure)}{where})
+        FROM (SELECT {self.resources} FROM {source(path, structure)}{where})
         ARRAY JOIN {self.resources} AS res
     )
     ARRAY JOIN scopes AS sc

@@ -7,6 +7,7 @@ from tsdev.ingest.decode.traces import SPAN_KINDS, STATUS_CODES
 from tsdev.ingest.engine.sql import (
     KEY_KINDS,
     KEY_VALUES,
+    SCALAR_KEY_VALUES,
     Flattening,
     attribute_map,
     attributes_flat,
@@ -20,18 +21,23 @@ from tsdev.ingest.engine.sql import (
     timestamp,
 )
 
-_EVENT = f"Tuple(time_unix_nano UInt64, name String, attributes {KEY_VALUES})"
-_LINK = f"Tuple(trace_id String, span_id String, trace_state String, attributes {KEY_VALUES})"
-_SPAN = (
-    "Tuple(trace_id String, span_id String, trace_state String, parent_span_id String, name String,"
-    " kind Int32, start_time_unix_nano UInt64, end_time_unix_nano UInt64,"
-    f" attributes {KEY_VALUES}, events Array({_EVENT}), links Array({_LINK}),"
-    " status Tuple(message String, code Int32))"
-)
-_STRUCTURE = (
-    f"resource_spans Array(Tuple(resource Tuple(attributes {KEY_VALUES}),"
-    f" scope_spans Array(Tuple(scope Tuple(name String, version String), spans Array({_SPAN})))))"
-)
+
+def _structure(key_values: str) -> str:
+    """An ``ExportTraceServiceRequest`` with every attribute list read as ``key_values``."""
+    event = f"Tuple(time_unix_nano UInt64, name String, attributes {key_values})"
+    link = f"Tuple(trace_id String, span_id String, trace_state String, attributes {key_values})"
+    span = (
+        "Tuple(trace_id String, span_id String, trace_state String, parent_span_id String, name String,"
+        " kind Int32, start_time_unix_nano UInt64, end_time_unix_nano UInt64,"
+        f" attributes {key_values}, events Array({event}), links Array({link}),"
+        " status Tuple(message String, code Int32))"
+    )
+    return (
+        f"resource_spans Array(Tuple(resource Tuple(attributes {key_values}),"
+        f" scope_spans Array(Tuple(scope Tuple(name String, version String), spans Array({span})))))"
+    )
+
+
 _CHECK_STRUCTURE = (
     f"resource_spans Array(Tuple(resource Tuple(attributes {KEY_KINDS}), scope_spans Array(Tuple(spans"
     f" Array(Tuple(trace_id String, span_id String, parent_span_id String, attributes {KEY_KINDS},"
@@ -60,7 +66,8 @@ _END = clamped_ns("it.end_time_unix_nano")
 
 TRACES = Flattening(
     message="ExportTraceServiceRequest",
-    structure=_STRUCTURE,
+    structure=_structure(KEY_VALUES),
+    scalar_structure=_structure(SCALAR_KEY_VALUES),
     resources="resource_spans",
     scopes="scope_spans",
     items="spans",
