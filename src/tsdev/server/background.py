@@ -8,9 +8,11 @@ serving code path is the one ``tsdev serve`` runs.
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Self
 
 import httpx
@@ -18,13 +20,42 @@ import httpx
 from tsdev.server.runtime import Runtime
 from tsdev.server.serve import run_servers
 
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST_PICK = 10_000
+
+
+def _ephemeral_ports() -> range:
+    """The ports the kernel hands to outgoing connections (Linux's default when it cannot tell)."""
+    try:
+        low, high = (int(part) for part in _EPHEMERAL_RANGE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on right now."""
+    """A port nothing listens on right now, chosen below the ephemeral range where one can be: a
+    port the kernel picks for us is one it may also give an outgoing connection before the caller
+    binds it (address already in use)."""
+    ephemeral = _ephemeral_ports()
+    if ephemeral.start > _LOWEST_PICK + 100:
+        for _ in range(50):
+            port = random.randrange(_LOWEST_PICK, ephemeral.start)
+            if _bindable(host, port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
 
 
 class BackgroundServer:

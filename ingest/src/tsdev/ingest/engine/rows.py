@@ -61,7 +61,7 @@ def _write_requests(bodies: list[bytes], directory: Path) -> list[int]:
     """The bodies as up to ``ENGINE_THREADS`` files of length-delimited messages (ClickHouse's
     ``Protobuf`` format) in ``directory``, consecutive runs of requests in the files' name order;
     return how many requests each file holds."""
-    files = min(ENGINE_THREADS, len(bodies))
+    files = max(1, min(ENGINE_THREADS, len(bodies)))
     counts = [len(bodies) // files + (n < len(bodies) % files) for n in range(files)]
     start = 0
     for n, count in enumerate(counts):

@@ -178,8 +178,7 @@ class Flattening:
 
     def insert_sql(self, table: str, path: Path, *, all_flat: bool) -> str:
         """Flatten the storable requests in the files ``path`` matches into ``table`` (a qualified
-        name). With
-        ``all_flat`` (the check passed every request) the check is not repeated."""
+        name). With ``all_flat`` (the check passed every request) the check is not repeated."""
         names = ", ".join(f"`{name}`" for name in self.columns)
         values = ",\n    ".join(self.columns.values())
         resource = "".join(f"{value} AS {alias}, " for alias, value in self.resource_columns.items())
