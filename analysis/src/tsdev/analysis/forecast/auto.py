@@ -48,7 +48,6 @@ from tsdev.analysis.forecast.base import (
     Forecaster,
     InsufficientHistoryError,
     ModelForecaster,
-    aligned_values,
     rolling_forecasts,
 )
 from tsdev.analysis.forecast.boosting import BoostedRegressionForecaster
@@ -267,12 +266,8 @@ class AutoForecaster(Forecaster):
             )
         return blocks
 
-    def update(self, y_new: npt.ArrayLike | RegularSeries | pl.DataFrame) -> Self:
-        """Append observations (see ``ModelForecaster.update``) and adapt the intervals to them."""
-        self._check_fitted()
-        values = aligned_values(y_new, self.next_time_, self.step_)
-        if values.size == 0:
-            return self
+    def _append(self, values: FloatArray) -> None:
+        """Pass the observations to every member and adapt the intervals to them."""
         if self.adaptive_ is not None:
             if self.adaptive_.due(self.position_):
                 mean = self.predict_mean(self.horizon_)
@@ -281,10 +276,8 @@ class AutoForecaster(Forecaster):
             self.adaptive_.observe(self.position_, values)
         for model in self.members_.values():
             model.update(values)
-        self.next_time_ = self.next_time_ + values.size * self.step_
         self.position_ += values.size
         self._path = None
-        return self
 
     def _adjust_quantiles(self, mean: FloatArray, quantiles: FloatArray) -> FloatArray:
         return quantiles if self.adaptive_ is None else self.adaptive_.apply(mean, quantiles)

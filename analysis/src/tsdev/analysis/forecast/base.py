@@ -85,9 +85,22 @@ class Forecaster(ABC):
     def fit(self, y: RegularSeries | pl.DataFrame, X: Sequence[Event] | None = None) -> Self:  # noqa: N803
         """Fit on a regular series; ``X`` holds declared events (past ones and upcoming ones)."""
 
-    @abstractmethod
     def update(self, y_new: npt.ArrayLike | RegularSeries | pl.DataFrame) -> Self:
-        """Append observations that follow the fitted history; parameters stay as fitted."""
+        """Append observations that follow the fitted history; parameters stay as fitted.
+
+        Plain arrays are taken to start right after the last point seen. A series or frame is placed
+        by its timestamps (points already seen are skipped, a jump is treated as a gap).
+        """
+        self._check_fitted()
+        values = aligned_values(y_new, self.next_time_, self.step_)
+        if values.size:
+            self._append(values)
+            self.next_time_ = self.next_time_ + values.size * self.step_
+        return self
+
+    @abstractmethod
+    def _append(self, values: FloatArray) -> None:
+        """Take new observations that start at ``next_time_`` (which ``update`` then advances)."""
 
     @abstractmethod
     def predict_mean(self, h: int) -> FloatArray:
@@ -251,16 +264,8 @@ class ModelForecaster(Forecaster):
             return np.ones(timestamps.shape[0])
         return multipliers(self.events_, timestamps)
 
-    def update(self, y_new: npt.ArrayLike | RegularSeries | pl.DataFrame) -> Self:
-        """Extend the state; plain arrays are taken to start right after the last point seen.
-
-        A series or frame is placed by its timestamps (points already seen are skipped, a jump is
-        treated as a gap).
-        """
-        self._check_fitted()
-        values = aligned_values(y_new, self.next_time_, self.step_)
-        if values.size == 0:
-            return self
+    def _append(self, values: FloatArray) -> None:
+        """Extend the state, whole blocks of the native step at a time."""
         times = self.next_time_ + np.arange(values.size) * self.step_
         self.pending_ = np.concatenate([self.pending_, values / self._multipliers(times)])
         blocks = self.pending_.size // self.factor_
@@ -271,8 +276,6 @@ class ModelForecaster(Forecaster):
                 work[gaps] = self._forecast_points(blocks)[gaps]
             self._update_points(work)
             self.pending_ = self.pending_[blocks * self.factor_ :]
-        self.next_time_ = self.next_time_ + values.size * self.step_
-        return self
 
     def predict_mean(self, h: int) -> FloatArray:
         self._check_fitted()

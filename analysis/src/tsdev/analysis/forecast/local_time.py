@@ -32,7 +32,7 @@ from tsdev.analysis.forecast._series import (
     to_datetime,
 )
 from tsdev.analysis.forecast.auto import AutoForecaster
-from tsdev.analysis.forecast.base import Forecaster, aligned_values, forecast_frame
+from tsdev.analysis.forecast.base import Forecaster, forecast_frame
 from tsdev.analysis.forecast.events import Event, as_events
 from tsdev.analysis.forecast.intervals import DEFAULT_QUANTILES, validate_quantiles
 from tsdev.analysis.forecast.result import ForecastResult
@@ -101,12 +101,8 @@ class LocalTimeForecaster(Forecaster):
         self.fitted_at_ = self.inner_.fitted_at_
         return self
 
-    def update(self, y_new: npt.ArrayLike | RegularSeries | pl.DataFrame) -> Self:
-        """Append UTC observations; the inner model receives them on the wall clock."""
-        self._check_fitted()
-        values = aligned_values(y_new, self.next_time_, self.step_)
-        if values.size == 0:
-            return self
+    def _append(self, values: FloatArray) -> None:
+        """The inner model receives the UTC observations on the wall clock."""
         index = self._wall_index(values.size)
         keep = index >= 0
         keep[1:] &= index[1:] > np.maximum.accumulate(index)[:-1]
@@ -114,8 +110,6 @@ class LocalTimeForecaster(Forecaster):
             local = np.full(int(index[keep].max()) + 1, np.nan)
             local[index[keep]] = values[keep]
             self.inner_.update(local)
-        self.next_time_ = self.next_time_ + values.size * self.step_
-        return self
 
     def _wall_index(self, h: int) -> npt.NDArray[np.int64]:
         """For the next ``h`` UTC steps, the inner model's lead (0 = its next point) on the wall clock."""
