@@ -84,20 +84,24 @@ def _flat_in_order(rows: list[tuple[object, ...]], counts: list[int]) -> list[bo
     return [flat for name in names for flat in by_file[name]]
 
 
+def _decoded_in_python(batch: list[EngineRows], exc: OSError) -> list[TableRows]:
+    logger.warning("cannot hand %s requests to the engine, decoding in Python: %s", len(batch), exc)
+    return [table_rows for rows in batch for table_rows in rows.decode_in_python()]
+
+
 def commit_in_engine(store: Store, table: str, batch: list[EngineRows]) -> list[TableRows]:
     """Store what the engine can of ``batch``; return the Python-decoded rows of the rest, which
     the caller inserts (or spools) like any other rows."""
     flattening = ENGINE_TABLES[table]
-    scratch: tempfile.TemporaryDirectory[str] | None = None
     try:
         scratch = tempfile.TemporaryDirectory(prefix="tsdev-otlp-")
-        counts = _write_requests([rows.body for rows in batch], Path(scratch.name))
     except OSError as exc:
-        if scratch is not None:
-            scratch.cleanup()
-        logger.warning("cannot hand %s requests to the engine, decoding in Python: %s", len(batch), exc)
-        return [table_rows for rows in batch for table_rows in rows.decode_in_python()]
+        return _decoded_in_python(batch, exc)
     with scratch as directory:
+        try:
+            counts = _write_requests([rows.body for rows in batch], Path(directory))
+        except OSError as exc:
+            return _decoded_in_python(batch, exc)
         files = Path(directory) / "part-*.pb"
         try:
             flat = _flat_in_order(store.query_rows(flattening.check_sql(files)), counts)
