@@ -56,13 +56,18 @@ def python_store(embedded_store: Store) -> Iterator[Store]:
 
 
 def _store_both_ways(
-    engine_store: Store, python_store: Store, bodies: list[bytes], signal: Signal = TRACES
+    engine_store: Store,
+    python_store: Store,
+    bodies: list[bytes],
+    signal: Signal = TRACES,
+    *,
+    check_first: bool = False,
 ) -> list[EngineRows]:
     batch: list[EngineRows] = []
     for body in bodies:
         (rows,) = signal.decode_for_engine(body).engine_rows
         batch.append(rows)
-    for left in commit_in_engine(engine_store, batch[0].table, batch):
+    for left in commit_in_engine(engine_store, batch[0].table, batch, check_first=check_first):
         engine_store.insert_arrow(left.table, left.to_arrow())
     for body in bodies:
         for table_rows in signal.decode(body, json_body=False).rows:
@@ -189,12 +194,13 @@ def test_everyday_and_extreme_scalar_requests_are_stored_by_the_engine_identical
         ),
     ],
 )
+@pytest.mark.parametrize("check_first", [False, True], ids=["unchecked insert first", "check first"])
 def test_requests_the_engine_cannot_render_take_the_python_path(
-    fresh_store: Store, python_store: Store, span: Span, reason: str
+    fresh_store: Store, python_store: Store, span: Span, reason: str, check_first: bool
 ) -> None:
     plain = _request([_span(5)])
     odd = _request([span, _span(6)])
-    batch = _store_both_ways(fresh_store, python_store, [plain, odd])
+    batch = _store_both_ways(fresh_store, python_store, [plain, odd], check_first=check_first)
     assert batch[0].decoded is None, "a plain request in the same batch stays on the engine path"
     odd_result = batch[1].decoded
     assert odd_result is not None, reason
@@ -213,6 +219,35 @@ def test_each_request_of_a_batch_spread_over_several_files_keeps_its_own_verdict
     assert [rows.decoded is not None for rows in batch] == [n in (1, 3, 6) for n in range(7)]
     assert _rows(fresh_store) == _rows(python_store)
     assert len(_rows(fresh_store)) == 7
+
+
+@pytest.mark.parametrize("odd_at", [0, 13, 23])
+def test_a_batch_with_one_request_the_engine_cannot_render_is_stored_once(
+    fresh_store: Store, python_store: Store, odd_at: int
+) -> None:
+    # The unchecked insert reads thousands of spans before it meets the odd request, wherever it
+    # sits; it must store none of them, or the checked insert after it would store them twice.
+    odd_span = _span(0, attributes=[_kv("a", kvlist_value=KeyValueList())])
+    bodies = [
+        _request(
+            [odd_span]
+            if n == odd_at
+            else [_span(k % 200, span_id=(n * 1000 + k + 1).to_bytes(8)) for k in range(1000)]
+        )
+        for n in range(24)
+    ]
+    batch = _store_both_ways(fresh_store, python_store, bodies)
+    assert [rows.decoded is not None for rows in batch] == [n == odd_at for n in range(24)]
+    stored = fresh_store.query_rows(
+        f"SELECT count(), uniqExact(SpanId) FROM {fresh_store.table(tables.TRACES)}"
+    )
+    assert stored == [(23_001, 23_001)]
+    summaries = "SELECT sum(SpanCount) FROM {}"
+    engine_summary = fresh_store.query_rows(summaries.format(fresh_store.table(tables.TRACE_SUMMARY)))
+    assert engine_summary == python_store.query_rows(
+        summaries.format(python_store.table(tables.TRACE_SUMMARY))
+    )
+    assert engine_summary == [(23_001,)]
 
 
 def test_requests_are_decoded_in_python_when_they_cannot_be_handed_to_the_engine(

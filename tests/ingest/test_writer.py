@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
 
 from tests.ingest.test_engine_decode import _request, _span
 from tsdev.core.store import Store, tables
+from tsdev.ingest import writer as writer_module
+from tsdev.ingest.engine import EngineRows, commit_in_engine
 from tsdev.ingest.signals import TRACES
 from tsdev.ingest.telemetry import IngestMetrics
 from tsdev.ingest.writer import BatchWriter
@@ -74,3 +78,31 @@ def test_an_idle_writer_does_not_wait_for_company(fresh_store: Store) -> None:
 
     asyncio.run(scenario())
     assert fresh_store.query_rows(f"SELECT count() FROM {fresh_store.table(tables.TRACES)}") == [(3,)]
+
+
+def test_after_a_batch_that_was_not_all_flat_the_next_one_is_checked_first(
+    fresh_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine path inserts a batch unchecked, and checks each request only when that fails; a
+    # batch after one that failed is checked first, until a checked batch is all flat again.
+    asked: list[bool] = []
+
+    def recording(store: Store, table: str, batch: list[EngineRows], *, check_first: bool = False) -> Any:
+        asked.append(check_first)
+        return commit_in_engine(store, table, batch, check_first=check_first)
+
+    monkeypatch.setattr(writer_module, "commit_in_engine", recording)
+    odd = _span(0, attributes=[KeyValue(key="list", value=AnyValue(array_value=ArrayValue()))])
+    bodies = [_request([_span(1)]), _request([odd]), _request([_span(2)]), _request([_span(3)])]
+
+    async def scenario() -> None:
+        writer = BatchWriter(fresh_store, IngestMetrics())
+        writer.start()
+        for body in bodies:
+            rows = TRACES.decode_for_engine(body).engine_rows
+            await asyncio.wait_for(writer.write(list(rows)), timeout=120)
+        await writer.close()
+
+    asyncio.run(scenario())
+    assert asked == [False, False, True, False]
+    assert fresh_store.query_rows(f"SELECT count() FROM {fresh_store.table(tables.TRACES)}") == [(4,)]

@@ -70,6 +70,8 @@ class BatchWriter:
         self._max_rows = max_rows
         self._linger = linger_seconds
         self._previous_batch = 0
+        self._engine_checks_first: set[str] = set()
+        """Tables whose last engine batch was not all flat: their next batch is checked first."""
         self._queue: list[_Pending] = []
         self._wakeup = asyncio.Event()
         self._closing = False
@@ -185,7 +187,12 @@ class BatchWriter:
                     _merge_into(merged, rows)
         for table, engine_rows in for_engine.items():
             started = time.perf_counter()
-            left = commit_in_engine(self._store, table, engine_rows)
+            check_first = table in self._engine_checks_first
+            left = commit_in_engine(self._store, table, engine_rows, check_first=check_first)
+            if any(rows.decoded is not None for rows in engine_rows):
+                self._engine_checks_first.add(table)
+            else:
+                self._engine_checks_first.discard(table)
             for rows in left:
                 _merge_into(merged, rows)
             stored = sum(rows.num_rows for rows in engine_rows if rows.decoded is None)

@@ -13,6 +13,7 @@ from tsdev.ingest.engine.sql import (
     Flattening,
     attribute_map,
     attributes_flat,
+    body_flat,
     optional_hex_id,
     optional_id_valid,
     service_name,
@@ -41,14 +42,28 @@ _CHECK_STRUCTURE = (
     f" scope_logs Array(Tuple(scope Tuple(attributes {KEY_KINDS}), log_records Array(Tuple(body {VALUE_KIND},"
     f" attributes {KEY_KINDS}, trace_id String, span_id String))))))"
 )
-_RECORD_FLAT = " AND ".join(
-    [
-        optional_id_valid("it.trace_id", TRACE_ID_BYTES),
-        optional_id_valid("it.span_id", SPAN_ID_BYTES),
-        "it.body.value NOT IN ('array_value', 'kvlist_value')",
-        attributes_flat("it.attributes"),
-    ]
-)
+
+
+def _flat(*, scalar_read: bool) -> str:
+    """Ids of a valid length, bodies and attributes without arrays, key-value lists or repeated
+    keys; other requests take the Python path, which also says what it refuses."""
+
+    def attributes(key_values: str) -> str:
+        return attributes_flat(key_values, scalar_read=scalar_read)
+
+    record = " AND ".join(
+        [
+            optional_id_valid("it.trace_id", TRACE_ID_BYTES),
+            optional_id_valid("it.span_id", SPAN_ID_BYTES),
+            body_flat("it.body", scalar_read=scalar_read),
+            attributes("it.attributes"),
+        ]
+    )
+    return (
+        f"arrayAll(res -> {attributes('res.resource.attributes')}"
+        f" AND arrayAll(sc -> {attributes('sc.scope.attributes')}"
+        f" AND arrayAll(it -> {record}, sc.log_records), res.scope_logs), resource_logs)"
+    )
 
 
 LOGS = Flattening(
@@ -58,14 +73,9 @@ LOGS = Flattening(
     resources="resource_logs",
     scopes="scope_logs",
     items="log_records",
-    # Ids of a valid length, bodies and attributes without arrays, key-value lists or repeated
-    # keys; other requests take the Python path, which also says what it refuses.
-    flat=(
-        f"arrayAll(res -> {attributes_flat('res.resource.attributes')}"
-        f" AND arrayAll(sc -> {attributes_flat('sc.scope.attributes')}"
-        f" AND arrayAll(it -> {_RECORD_FLAT}, sc.log_records), res.scope_logs), resource_logs)"
-    ),
+    flat=_flat(scalar_read=False),
     check_structure=_CHECK_STRUCTURE,
+    flat_when_scalar=_flat(scalar_read=True),
     resource_columns={
         "resource_attributes": attribute_map("res.resource.attributes"),
         "service": service_name("resource_attributes"),

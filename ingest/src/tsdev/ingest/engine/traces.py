@@ -44,23 +44,38 @@ _CHECK_STRUCTURE = (
     f" events Array(Tuple(attributes {KEY_KINDS})),"
     f" links Array(Tuple(trace_id String, span_id String, attributes {KEY_KINDS}))))))))"
 )
-_LINK_FLAT = " AND ".join(
-    [
-        required_id("ln.trace_id", TRACE_ID_BYTES),
-        required_id("ln.span_id", SPAN_ID_BYTES),
-        attributes_flat("ln.attributes"),
-    ]
-)
-_SPAN_FLAT = " AND ".join(
-    [
-        required_id("it.trace_id", TRACE_ID_BYTES),
-        required_id("it.span_id", SPAN_ID_BYTES),
-        optional_id_valid("it.parent_span_id", SPAN_ID_BYTES),
-        attributes_flat("it.attributes"),
-        f"arrayAll(ev -> {attributes_flat('ev.attributes')}, it.events)",
-        f"arrayAll(ln -> {_LINK_FLAT}, it.links)",
-    ]
-)
+
+
+def _flat(*, scalar_read: bool) -> str:
+    """Every id valid and every attribute list free of arrays, key-value lists and repeated keys;
+    other requests take the Python path, which also says what it refuses."""
+
+    def attributes(key_values: str) -> str:
+        return attributes_flat(key_values, scalar_read=scalar_read)
+
+    link = " AND ".join(
+        [
+            required_id("ln.trace_id", TRACE_ID_BYTES),
+            required_id("ln.span_id", SPAN_ID_BYTES),
+            attributes("ln.attributes"),
+        ]
+    )
+    span = " AND ".join(
+        [
+            required_id("it.trace_id", TRACE_ID_BYTES),
+            required_id("it.span_id", SPAN_ID_BYTES),
+            optional_id_valid("it.parent_span_id", SPAN_ID_BYTES),
+            attributes("it.attributes"),
+            f"arrayAll(ev -> {attributes('ev.attributes')}, it.events)",
+            f"arrayAll(ln -> {link}, it.links)",
+        ]
+    )
+    return (
+        f"arrayAll(res -> {attributes('res.resource.attributes')}"
+        f" AND arrayAll(sc -> arrayAll(it -> {span}, sc.spans), res.scope_spans), resource_spans)"
+    )
+
+
 _START = clamped_ns("it.start_time_unix_nano")
 _END = clamped_ns("it.end_time_unix_nano")
 
@@ -71,13 +86,9 @@ TRACES = Flattening(
     resources="resource_spans",
     scopes="scope_spans",
     items="spans",
-    # Every id valid and every attribute list free of arrays, key-value lists and repeated keys;
-    # other requests take the Python path, which also says what it refuses.
-    flat=(
-        f"arrayAll(res -> {attributes_flat('res.resource.attributes')}"
-        f" AND arrayAll(sc -> arrayAll(it -> {_SPAN_FLAT}, sc.spans), res.scope_spans), resource_spans)"
-    ),
+    flat=_flat(scalar_read=False),
     check_structure=_CHECK_STRUCTURE,
+    flat_when_scalar=_flat(scalar_read=True),
     resource_columns={
         "resource_attributes": attribute_map("res.resource.attributes"),
         "service": service_name("resource_attributes"),
