@@ -35,7 +35,7 @@ from tsdev.core.store.client import Retention
 from tsdev.ingest.decode.logs import LOGS_SCHEMA
 from tsdev.ingest.decode.otlp_json import parse_json
 from tsdev.ingest.decode.traces import TRACES_SCHEMA
-from tsdev.ingest.engine import EngineRows, commit_in_engine
+from tsdev.ingest.engine import CheckFirst, EngineRows, commit_in_engine
 from tsdev.ingest.engine.logs import LOGS as ENGINE_LOGS
 from tsdev.ingest.engine.sql import SCHEMA_FILE
 from tsdev.ingest.engine.traces import TRACES as ENGINE_TRACES
@@ -67,7 +67,10 @@ def _store_both_ways(
     for body in bodies:
         (rows,) = signal.decode_for_engine(body).engine_rows
         batch.append(rows)
-    for left in commit_in_engine(engine_store, batch[0].table, batch, check_first=check_first):
+    plan = CheckFirst()
+    if check_first:
+        plan.unchecked_failed(batch[0].table)
+    for left in commit_in_engine(engine_store, batch[0].table, batch, plan):
         engine_store.insert_arrow(left.table, left.to_arrow())
     for body in bodies:
         for table_rows in signal.decode(body, json_body=False).rows:
@@ -487,3 +490,25 @@ def test_any_flat_log_request_is_stored_by_the_engine_as_the_python_decoder_stor
     batch = _store_both_ways(fresh_store, python_store, [_log_request(records, attributes)], LOGS)
     assert batch[0].decoded is None
     assert _rows(fresh_store, tables.LOGS) == _rows(python_store, tables.LOGS)
+
+
+def test_log_records_without_a_body_are_stored_by_the_engine_after_the_unchecked_insert_fails(
+    fresh_store: Store, python_store: Store
+) -> None:
+    # Read without arrays, a missing body looks like an array: the unchecked insert refuses the
+    # batch, the check passes it, and the engine stores it; the next batches are checked first.
+    plan = CheckFirst()
+    bodies = [
+        _log_request([LogRecord(event_name="cart.emptied", time_unix_nano=1_700_000_000_000_000_000)]),
+        _log_request([LogRecord(body=AnyValue(string_value="plain"))]),
+    ]
+    batch = [rows for body in bodies for rows in LOGS.decode_for_engine(body).engine_rows]
+    assert commit_in_engine(fresh_store, tables.LOGS, batch, plan) == []
+    assert all(rows.decoded is None for rows in batch), "both requests stay on the engine path"
+    for body in bodies:
+        for table_rows in LOGS.decode(body, json_body=False).rows:
+            python_store.insert_arrow(table_rows.table, table_rows.to_arrow())
+    assert _rows(fresh_store, tables.LOGS) == _rows(python_store, tables.LOGS)
+    assert len(_rows(fresh_store, tables.LOGS)) == 2
+    assert plan.wanted(tables.LOGS)
+    assert not plan.wanted(tables.TRACES)

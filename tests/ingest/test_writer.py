@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
 
 from tests.ingest.test_engine_decode import _request, _span
 from tsdev.core.store import Store, tables
-from tsdev.ingest import writer as writer_module
-from tsdev.ingest.engine import EngineRows, commit_in_engine
+from tsdev.ingest.engine import CheckFirst
 from tsdev.ingest.signals import TRACES
 from tsdev.ingest.telemetry import IngestMetrics
 from tsdev.ingest.writer import BatchWriter
@@ -80,18 +78,20 @@ def test_an_idle_writer_does_not_wait_for_company(fresh_store: Store) -> None:
     assert fresh_store.query_rows(f"SELECT count() FROM {fresh_store.table(tables.TRACES)}") == [(3,)]
 
 
-def test_after_a_batch_that_was_not_all_flat_the_next_one_is_checked_first(
+def test_after_an_unchecked_insert_failed_the_next_batches_are_checked_first(
     fresh_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The engine path inserts a batch unchecked, and checks each request only when that fails; a
-    # batch after one that failed is checked first, until a checked batch is all flat again.
+    # The engine path inserts a batch unchecked, and checks each request only when that fails; the
+    # writer then has the engine check the batches after it first.
     asked: list[bool] = []
+    wanted = CheckFirst.wanted
 
-    def recording(store: Store, table: str, batch: list[EngineRows], *, check_first: bool = False) -> Any:
-        asked.append(check_first)
-        return commit_in_engine(store, table, batch, check_first=check_first)
+    def recording(plan: CheckFirst, table: str) -> bool:
+        answer = wanted(plan, table)
+        asked.append(answer)
+        return answer
 
-    monkeypatch.setattr(writer_module, "commit_in_engine", recording)
+    monkeypatch.setattr(CheckFirst, "wanted", recording)
     odd = _span(0, attributes=[KeyValue(key="list", value=AnyValue(array_value=ArrayValue()))])
     bodies = [_request([_span(1)]), _request([odd]), _request([_span(2)]), _request([_span(3)])]
 
@@ -104,5 +104,14 @@ def test_after_a_batch_that_was_not_all_flat_the_next_one_is_checked_first(
         await writer.close()
 
     asyncio.run(scenario())
-    assert asked == [False, False, True, False]
+    assert asked == [False, False, True, True]
     assert fresh_store.query_rows(f"SELECT count() FROM {fresh_store.table(tables.TRACES)}") == [(4,)]
+
+
+def test_check_first_lasts_a_given_number_of_batches_of_the_table_that_failed() -> None:
+    plan = CheckFirst(batches=2)
+    plan.unchecked_failed(tables.TRACES)
+    assert [plan.wanted(tables.TRACES) for _ in range(3)] == [True, True, False]
+    assert not plan.wanted(tables.LOGS)
+    plan.unchecked_failed(tables.TRACES)
+    assert plan.wanted(tables.TRACES)

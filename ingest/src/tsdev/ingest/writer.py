@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from tsdev.core.store import Store
 from tsdev.ingest.decode import TableRows
-from tsdev.ingest.engine import EngineRows, commit_in_engine
+from tsdev.ingest.engine import CheckFirst, EngineRows, commit_in_engine
 from tsdev.ingest.spool import Spool
 from tsdev.ingest.telemetry import IngestMetrics
 
@@ -70,8 +70,7 @@ class BatchWriter:
         self._max_rows = max_rows
         self._linger = linger_seconds
         self._previous_batch = 0
-        self._engine_checks_first: set[str] = set()
-        """Tables whose last engine batch was not all flat: their next batch is checked first."""
+        self._check_first = CheckFirst()
         self._queue: list[_Pending] = []
         self._wakeup = asyncio.Event()
         self._closing = False
@@ -187,12 +186,7 @@ class BatchWriter:
                     _merge_into(merged, rows)
         for table, engine_rows in for_engine.items():
             started = time.perf_counter()
-            check_first = table in self._engine_checks_first
-            left = commit_in_engine(self._store, table, engine_rows, check_first=check_first)
-            if any(rows.decoded is not None for rows in engine_rows):
-                self._engine_checks_first.add(table)
-            else:
-                self._engine_checks_first.discard(table)
+            left = commit_in_engine(self._store, table, engine_rows, self._check_first)
             for rows in left:
                 _merge_into(merged, rows)
             stored = sum(rows.num_rows for rows in engine_rows if rows.decoded is None)

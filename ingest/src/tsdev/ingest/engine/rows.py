@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tsdev.core.store import Store, tables
@@ -91,16 +91,37 @@ def _decoded_in_python(batch: list[EngineRows], exc: OSError) -> list[TableRows]
     return [table_rows for rows in batch for table_rows in rows.decode_in_python()]
 
 
+@dataclass
+class CheckFirst:
+    """Which batches the engine checks before inserting: a table's next ``batches`` batches after
+    an unchecked insert into it failed. A stream of requests the unchecked insert refuses (say, log
+    records without a body, which read like arrays there but which the check passes) then costs one
+    failed statement in ``batches + 1``, and a single odd request only slows the batches after it."""
+
+    batches: int = 16
+    _left: dict[str, int] = field(default_factory=dict)
+
+    def wanted(self, table: str) -> bool:
+        """Whether to check the next batch of ``table`` first (counts it as one of them)."""
+        left = self._left.get(table, 0)
+        if left:
+            self._left[table] = left - 1
+        return left > 0
+
+    def unchecked_failed(self, table: str) -> None:
+        self._left[table] = self.batches
+
+
 def commit_in_engine(
-    store: Store, table: str, batch: list[EngineRows], *, check_first: bool = False
+    store: Store, table: str, batch: list[EngineRows], check_first: CheckFirst | None = None
 ) -> list[TableRows]:
     """Store what the engine can of ``batch``; return the Python-decoded rows of the rest, which
     the caller inserts (or spools) like any other rows.
 
-    Unless told to ``check_first``, the engine inserts the whole batch in one statement that stores
-    nothing if a request is not surely flat; only then does it check each request and insert those
-    it can. The check reads every request once more (about a sixth of the engine's work), so a
-    caller whose batches are often not flat saves that second reading by checking first."""
+    Unless ``check_first`` wants this batch checked, the engine inserts the whole batch in one
+    statement that stores nothing if a request is not surely flat; only then does it check each
+    request and insert those it can. The check reads every request once more (about a sixth of the
+    engine's work), which ``check_first`` saves where the unchecked insert often fails."""
     flattening = ENGINE_TABLES[table]
     try:
         scratch = tempfile.TemporaryDirectory(prefix="tsdev-otlp-")
@@ -112,8 +133,11 @@ def commit_in_engine(
         except OSError as exc:
             return _decoded_in_python(batch, exc)
         files = Path(directory) / "part-*.pb"
-        if not check_first and _fits_one_block(batch) and _stored_unchecked(store, table, files, batch):
-            return []
+        if (check_first is None or not check_first.wanted(table)) and _fits_one_block(batch):
+            if _stored_unchecked(store, table, files, batch):
+                return []
+            if check_first is not None:
+                check_first.unchecked_failed(table)
         try:
             flat = _flat_in_order(store.query_rows(flattening.check_sql(files)), counts)
         except Exception as exc:
