@@ -36,6 +36,7 @@ from tsdev.ingest.decode.logs import LOGS_SCHEMA
 from tsdev.ingest.decode.otlp_json import parse_json
 from tsdev.ingest.decode.traces import TRACES_SCHEMA
 from tsdev.ingest.engine import CheckFirst, EngineRows, commit_in_engine
+from tsdev.ingest.engine import rows as engine_rows
 from tsdev.ingest.engine.logs import LOGS as ENGINE_LOGS
 from tsdev.ingest.engine.sql import SCHEMA_FILE
 from tsdev.ingest.engine.traces import TRACES as ENGINE_TRACES
@@ -511,4 +512,24 @@ def test_log_records_without_a_body_are_stored_by_the_engine_after_the_unchecked
     assert _rows(fresh_store, tables.LOGS) == _rows(python_store, tables.LOGS)
     assert len(_rows(fresh_store, tables.LOGS)) == 2
     assert plan.wanted(tables.LOGS)
+    assert not plan.wanted(tables.TRACES)
+
+
+def test_a_batch_too_large_for_one_block_is_checked_first(
+    fresh_store: Store, python_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only a batch that fits one block in the engine's memory is inserted unchecked; a larger one is
+    # checked first, so no unchecked insert can fail and ask for the next batches to be checked.
+    monkeypatch.setattr(engine_rows, "UNCHECKED_MAX_ROWS", 1)
+    plan = CheckFirst()
+    odd_span = _span(0, attributes=[_kv("a", array_value=ArrayValue())])
+    bodies = [_request([_span(1), _span(2)]), _request([odd_span])]
+    batch = [rows for body in bodies for rows in TRACES.decode_for_engine(body).engine_rows]
+    for left in commit_in_engine(fresh_store, tables.TRACES, batch, plan):
+        fresh_store.insert_arrow(left.table, left.to_arrow())
+    for body in bodies:
+        for table_rows in TRACES.decode(body, json_body=False).rows:
+            python_store.insert_arrow(table_rows.table, table_rows.to_arrow())
+    assert [rows.decoded is not None for rows in batch] == [False, True]
+    assert _rows(fresh_store) == _rows(python_store)
     assert not plan.wanted(tables.TRACES)

@@ -8,9 +8,9 @@ rows are left to the engine. The engine stores only requests it renders exactly 
 decoder does (see ``Flattening.flat``); the others, and every request of a batch the engine fails
 on, are decoded in Python and inserted the usual way, so no request is lost. A batch is first
 inserted without a check, in one statement that stores nothing when a request is not surely flat
-(``commit_in_engine``). (If the store fails
-part way through an engine insert, after one of its threads wrote a part, that part's rows are
-inserted again by the Python path: the same at-least-once outcome as a spool replay cut short.)
+(``commit_in_engine``). (If the store fails part way through an engine insert, after one of its
+threads wrote a part, that part's rows are inserted again by the Python path: the same at-least-once
+outcome as a spool replay cut short.)
 """
 
 from __future__ import annotations
@@ -133,8 +133,9 @@ def commit_in_engine(
         except OSError as exc:
             return _decoded_in_python(batch, exc)
         files = Path(directory) / "part-*.pb"
-        if (check_first is None or not check_first.wanted(table)) and _fits_one_block(batch):
-            if _stored_unchecked(store, table, files, batch):
+        items = sum(request.num_rows for request in batch)
+        if (check_first is None or not check_first.wanted(table)) and _fits_one_block(batch, items):
+            if _stored_unchecked(store, table, files, items):
                 return []
             if check_first is not None:
                 check_first.unchecked_failed(table)
@@ -160,19 +161,19 @@ def commit_in_engine(
 
 UNCHECKED_MAX_ROWS = 1_000_000
 UNCHECKED_MAX_BYTES = 64 * 1024 * 1024
-"""The largest batch inserted without a check: it becomes one block in the engine's memory."""
+"""The largest batch, in items and request bytes, inserted without a check: such a batch becomes one
+block in the engine's memory (larger ones are split into blocks of about a million rows, as before)."""
 
 
-def _fits_one_block(batch: list[EngineRows]) -> bool:
-    rows = sum(rows.num_rows for rows in batch)
-    return rows <= UNCHECKED_MAX_ROWS and sum(len(rows.body) for rows in batch) <= UNCHECKED_MAX_BYTES
+def _fits_one_block(batch: list[EngineRows], items: int) -> bool:
+    return items <= UNCHECKED_MAX_ROWS and sum(len(request.body) for request in batch) <= UNCHECKED_MAX_BYTES
 
 
-def _stored_unchecked(store: Store, table: str, files: Path, batch: list[EngineRows]) -> bool:
-    """Whether one unchecked insert stored the whole batch (when not, it stored none of it)."""
-    rows = sum(rows.num_rows for rows in batch)
+def _stored_unchecked(store: Store, table: str, files: Path, items: int) -> bool:
+    """Whether one unchecked insert stored the whole batch, all ``items`` of it (when not, it
+    stored none of it)."""
     try:
-        store.command(ENGINE_TABLES[table].unchecked_insert_sql(store.table(table), files, rows=rows))
+        store.command(ENGINE_TABLES[table].unchecked_insert_sql(store.table(table), files, rows=items))
     except Exception as exc:
         if NOT_FLAT not in str(exc):
             logger.warning("engine insert into %s failed, checking each request: %s", table, exc)
